@@ -1,0 +1,99 @@
+"""The `cmlkb` command (contract: commands and exit codes).
+
+Exit codes: 0 done, 2 invalid input or usage, 1 internal error. A user error prints a
+message naming the case, the field and what was expected; never a traceback.
+Each sub-command lives in its own module and is imported only when used, so that
+`cmlkb validate` does not pay for the rule engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from cmlkb.errors import CmlkbError
+
+DISCLAIMER = "cmlkb is decision support for clinicians, not a medical device."
+
+# sub-command -> (module, function, help). Each function takes the parsed arguments and
+# returns the exit code.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "evaluate": ("cmlkb.evaluate", "run", "evaluate cases and recommend"),
+    "explain": ("cmlkb.explain", "run", "explain why a drug has its status"),
+    "validate": ("cmlkb.validation", "run", "check cases without evaluating them"),
+    "check": ("cmlkb.check", "run", "check the knowledge base itself"),
+    "query": ("cmlkb.queries", "run", "run a named SPARQL query against the audit store"),
+    "vocab": ("cmlkb.vocab", "run", "list controlled vocabularies, mutations and drugs"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cmlkb", description=__doc__.splitlines()[0],
+                                     epilog=DISCLAIMER)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("evaluate", help=COMMANDS["evaluate"][2])
+    p.add_argument("files", nargs="+", metavar="FILE", help="case files (.json or .jsonl)")
+    p.add_argument("--format", default="text",
+                   choices=["text", "json", "turtle", "jsonld", "patient"])
+    p.add_argument("--guideline", default=None, help="eln-2020 (default), eln-2013")
+    p.add_argument("--nccn", default=None, help="NCCN edition reported beside ELN")
+    p.add_argument("--classification", default=None,
+                   help="phase classification: eln (default), who-2016, who-2022, icc-2022")
+    p.add_argument("--no-store", action="store_true", help="do not keep the evaluation")
+    p.add_argument("--store", default=None, help="audit store folder")
+
+    p = sub.add_parser("explain", help=COMMANDS["explain"][2])
+    p.add_argument("target", metavar="EVALUATION_ID_OR_CASE_FILE")
+    p.add_argument("--drug", required=True)
+    p.add_argument("--why-not", action="store_true",
+                   help="explain why the drug is not a candidate or preferred")
+    p.add_argument("--format", default="text", choices=["text", "json"])
+    p.add_argument("--guideline", default=None)
+    p.add_argument("--store", default=None)
+
+    p = sub.add_parser("validate", help=COMMANDS["validate"][2])
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--format", default="text", choices=["text", "json"])
+
+    p = sub.add_parser("check", help=COMMANDS["check"][2])
+    p.add_argument("--format", default="text", choices=["text", "json"])
+    p.add_argument("--no-reasoner", action="store_true",
+                   help="skip the OWL consistency check (needs Java)")
+    p.add_argument("--root", default=None,
+                   help="check the knowledge under this folder instead of the installed one")
+
+    p = sub.add_parser("query", help=COMMANDS["query"][2])
+    p.add_argument("name")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--format", default="text", choices=["text", "json"])
+    p.add_argument("--store", default=None)
+
+    p = sub.add_parser("vocab", help=COMMANDS["vocab"][2])
+    p.add_argument("--format", default="text", choices=["text", "json"])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    module_name, function, _ = COMMANDS[args.command]
+    try:
+        handler = getattr(importlib.import_module(module_name), function)
+        return int(handler(args))
+    except CmlkbError as exc:
+        print(f"cmlkb {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
