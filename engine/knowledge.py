@@ -45,8 +45,18 @@ def knowledge_files(root: Path | None = None) -> list[Path]:
 
 
 def rule_files(root: Path | None = None) -> list[Path]:
+    """The rule files (rules/*.yaml except facts.yaml, which declares the fact kinds)."""
     rules = (root / "rules") if root else paths.rules_dir()
-    return sorted(rules.glob("*.yaml"))
+    return sorted(p for p in rules.glob("*.yaml") if p.name != "facts.yaml")
+
+
+def inference_files(root: Path) -> list[Path]:
+    """Everything besides the Turtle that changes what an evaluation concludes: the rules,
+    the fact declarations and the application queries that turn knowledge into facts."""
+    return [
+        *sorted((root / "rules").glob("*.yaml")),
+        *sorted((root / "queries" / "app").glob("*.rq")),
+    ]
 
 
 def digest_files(files: list[Path], base: Path) -> str:
@@ -97,7 +107,7 @@ def load_knowledge_from(root: Path) -> KnowledgeBase:
     version = graph.value(ONTOLOGY_IRI, OWL.versionInfo)
     if version is None:
         raise CmlkbError("ontology/cmlkb.ttl has no owl:versionInfo: the knowledge version")
-    all_files = files + rule_files(root)
+    all_files = files + inference_files(root)
     return KnowledgeBase(
         graph=graph,
         version=str(version),

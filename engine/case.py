@@ -1,0 +1,317 @@
+"""Patient cases in: reading case files, normalising them, and mapping them to RDF.
+
+The case format is contract.md "Case input": its structure is ontology/case.schema.json and
+its meaning ontology/case.context.jsonld (a JSON-LD 1.1 context onto the cmlkb ontology).
+Every JSON object of a case becomes the RDF node
+`https://w3id.org/cmlkb/case/<url-quoted case id>/<json path with / separators>`, so a SHACL
+focus node or a provenance premise maps straight back to its place in the input
+(`json_path_of`, `iri_of`). Numbers are kept as `decimal.Decimal` from parsing onwards, so
+an IS of 0.1 stays exactly 0.1.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from rdflib import RDF, RDFS, Graph, URIRef
+
+from cmlkb import paths
+from cmlkb.knowledge import CASE, CML, KnowledgeBase
+from cmlkb.vocab import vocabularies
+
+CASE_BASE = str(CASE)
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_MAGNITUDE = 40  # to_rdf writes numbers within 1e-40 .. 1e40 (see _lexical)
+
+
+@dataclass
+class CaseInput:
+    """One case as read from a file: `source` is the file name (plus ':line' for .jsonl),
+    `raw` the parsed JSON (None when it did not parse), `case_id` the `id` if there was a
+    string one, `parse_error` a plain message when the content was not JSON."""
+
+    source: str
+    raw: object
+    case_id: str | None
+    parse_error: str | None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json(text: str) -> Any:
+    """JSON with numbers as Decimal; NaN and Infinity are refused (not JSON)."""
+    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+
+
+def _case_input(source: str, text: str) -> CaseInput:
+    if not text.strip():
+        return CaseInput(source, None, None, "the file is empty; expected one JSON case object")
+    try:
+        raw = parse_json(text)
+    except RecursionError:
+        return CaseInput(source, None, None, "not valid JSON: nested too deeply")
+    except ValueError as exc:  # json.JSONDecodeError, too-long integers, NaN
+        return CaseInput(source, None, None, f"not valid JSON: {exc}")
+    case_id = raw.get("id") if isinstance(raw, dict) else None
+    return CaseInput(source, raw, case_id if isinstance(case_id, str) else None, None)
+
+
+def load_case_files(paths_: list[Path]) -> list[CaseInput]:
+    """Read .json files (one case each) and .jsonl files (one case per non-blank line).
+
+    Never raises on bad content: a file that cannot be read or is not JSON becomes a
+    CaseInput with `parse_error` set."""
+    inputs: list[CaseInput] = []
+    for path in paths_:
+        path = Path(path)
+        name = path.name
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            inputs.append(CaseInput(name, None, None, f"cannot read the file: {exc.strerror}"))
+            continue
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            inputs.append(CaseInput(name, None, None, "not valid JSON: the file is not UTF-8"))
+            continue
+        if path.suffix.lower() == ".jsonl":
+            lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+            if not lines:
+                inputs.append(_case_input(name, ""))
+            for number, line in lines:
+                inputs.append(_case_input(f"{name}:{number}", line))
+        else:
+            inputs.append(_case_input(name, text))
+    return inputs
+
+
+# --------------------------------------------------------------------------------------
+# Mutation names
+# --------------------------------------------------------------------------------------
+
+
+def mutation_names(kb: KnowledgeBase) -> dict[str, str]:
+    """Every accepted spelling of each known variant -> its short form (skos:notation).
+
+    Accepted: the short form (T315I), HGVS protein with one-letter codes (p.T315I) and the
+    knowledge base's three-letter form (p.Thr315Ile), each also in the predicted form with
+    parentheses (p.(Thr315Ile))."""
+    names: dict[str, str] = {}
+    for term in vocabularies(kb)["mutations"]:
+        short = term["code"]
+        forms = [short, f"p.{short}"]
+        if term.get("hgvs_protein"):
+            forms.append(term["hgvs_protein"])
+        for form in forms:
+            names[form] = short
+            if form.startswith("p.") and not form.startswith("p.("):
+                names[f"p.({form[2:]})"] = short
+    return names
+
+
+def normalise_mutation(name: str, kb: KnowledgeBase) -> str | None:
+    """The short form of a mutation name, or None when the knowledge base does not know it."""
+    return mutation_names(kb).get(name.strip())
+
+
+def _iter_dates(value: Any) -> list[str]:
+    """Every ISO date string anywhere in a JSON value."""
+    if isinstance(value, dict):
+        return [d for v in value.values() for d in _iter_dates(v)]
+    if isinstance(value, list):
+        return [d for v in value for d in _iter_dates(v)]
+    if isinstance(value, str) and _DATE.match(value):
+        return [value]
+    return []
+
+
+def latest_date(raw: dict[str, Any]) -> str | None:
+    """The latest date in a case (the default of `assessed_on`)."""
+    dates = _iter_dates({k: v for k, v in raw.items() if k != "id"})
+    return max(dates) if dates else None
+
+
+def normalise(raw: dict[str, Any], kb: KnowledgeBase) -> dict[str, Any]:
+    """A deep copy of a (schema-valid) case with mutation names in short form and
+    `assessed_on` filled with the latest date of the case when absent. Every other key
+    and every JSON path is unchanged; unknown mutation names are left as they are (the
+    validation reports them)."""
+    case = copy.deepcopy(raw)
+    names = mutation_names(kb)
+    for analysis in case.get("mutation_analyses") or []:
+        if not isinstance(analysis, dict):
+            continue
+        for variant in analysis.get("variants") or []:
+            if isinstance(variant, dict) and isinstance(variant.get("protein"), str):
+                variant["protein"] = names.get(variant["protein"].strip(), variant["protein"])
+        compound = analysis.get("compound")
+        if isinstance(compound, list):
+            analysis["compound"] = [
+                [names.get(m.strip(), m) if isinstance(m, str) else m for m in group]
+                if isinstance(group, list)
+                else group
+                for group in compound
+            ]
+    if "assessed_on" not in case:
+        latest = latest_date(case)
+        if latest is not None:
+            case["assessed_on"] = latest
+    return case
+
+
+# --------------------------------------------------------------------------------------
+# IRIs and JSON paths
+# --------------------------------------------------------------------------------------
+
+
+def format_path(parts: list[str | int] | tuple[str | int, ...]) -> str:
+    """['therapies', 1, 'start'] -> 'therapies[1].start'; [] -> '' (the case itself)."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def parse_path(json_path: str) -> list[str | int]:
+    """'therapies[1].start' -> ['therapies', 1, 'start']."""
+    parts: list[str | int] = []
+    for match in re.finditer(r"\[(\d+)\]|([^.\[\]]+)", json_path):
+        parts.append(int(match.group(1)) if match.group(1) is not None else match.group(2))
+    return parts
+
+
+def iri_of(case_id: str, json_path: str | list[str | int] = "") -> URIRef:
+    """The IRI of the JSON object at `json_path` in case `case_id`."""
+    parts = parse_path(json_path) if isinstance(json_path, str) else json_path
+    segments = [quote(case_id, safe="")] + [quote(str(p), safe="") for p in parts]
+    return URIRef(CASE_BASE + "/".join(segments))
+
+
+def case_id_of(iri: str) -> str:
+    """The case id of a case IRI."""
+    return unquote(str(iri)[len(CASE_BASE) :].split("/", 1)[0])
+
+
+def json_path_parts(iri: str) -> list[str | int]:
+    text = str(iri)
+    if not text.startswith(CASE_BASE):
+        raise ValueError(f"{iri} is not a case IRI (expected it to start with {CASE_BASE})")
+    segments = text[len(CASE_BASE) :].split("/")[1:]
+    return [int(s) if s.isdigit() else unquote(s) for s in segments]
+
+
+def json_path_of(iri: str) -> str:
+    """'https://w3id.org/cmlkb/case/case-017/therapies/1' -> 'therapies[1]'."""
+    return format_path(json_path_parts(iri))
+
+
+# --------------------------------------------------------------------------------------
+# RDF via the JSON-LD context
+# --------------------------------------------------------------------------------------
+
+
+@cache
+def context() -> dict[str, Any]:
+    """The JSON-LD context of the case format (ontology/case.context.jsonld)."""
+    path = paths.ontology_dir() / "case.context.jsonld"
+    return json.loads(path.read_text(encoding="utf-8"))["@context"]
+
+
+@cache
+def property_keys() -> dict[URIRef, str]:
+    """Ontology property IRI -> case JSON key (the inverse of the context). Keys sharing
+    a property (abnormalities) map to the first one listed."""
+    ctx = context()
+    prefixes = {k: v for k, v in ctx.items() if isinstance(v, str) and v.endswith(("#", "/"))}
+    inverse: dict[URIRef, str] = {}
+    for key, term in ctx.items():
+        if key.startswith("@") or not isinstance(term, dict):
+            continue
+        prefix, _, local = term["@id"].partition(":")
+        inverse.setdefault(URIRef(prefixes.get(prefix, prefix + ":") + local), key)
+    return inverse
+
+
+def _lexical(number: Decimal | int) -> str:
+    """A number as an xsd:decimal lexical form. Magnitudes are clamped to 1e-40..1e40 with
+    sign kept, so a junk value such as 1e-999999 cannot blow up the graph (every range in
+    the shapes is far inside these bounds)."""
+    d = Decimal(number)
+    if not d.is_finite():
+        raise ValueError("not a finite number")
+    if d != 0 and d.adjusted() < -_MAGNITUDE:
+        d = Decimal(1).scaleb(-_MAGNITUDE).copy_sign(d)
+    elif d.adjusted() > _MAGNITUDE:
+        d = Decimal(1).scaleb(_MAGNITUDE).copy_sign(d)
+    return format(d, "f")
+
+
+def _as_jsonld(value: Any, case_id: str, parts: list[str | int]) -> Any:
+    """The case with an @id on every object and numbers as decimal lexical forms; the
+    compound lists (lists of lists) become JSON-LD lists."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {"@id": str(iri_of(case_id, parts))}
+        for key, item in value.items():
+            if key == "compound" and isinstance(item, list):
+                out[key] = [{"@list": group} for group in item]
+            else:
+                out[key] = _as_jsonld(item, case_id, [*parts, key])
+        return out
+    if isinstance(value, list):
+        return [_as_jsonld(item, case_id, [*parts, n]) for n, item in enumerate(value)]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | Decimal):
+        return _lexical(value)
+    return value
+
+
+_RANGES: dict[int, tuple[KnowledgeBase, dict[URIRef, URIRef]]] = {}
+
+
+def _property_ranges(kb: KnowledgeBase) -> dict[URIRef, URIRef]:
+    """Case property -> its rdfs:range class in the ontology (cml: classes only), read
+    once per knowledge base."""
+    cached = _RANGES.get(id(kb))
+    if cached is not None and cached[0] is kb:
+        return cached[1]
+    ranges: dict[URIRef, URIRef] = {}
+    for prop in property_keys():
+        rng = kb.graph.value(prop, RDFS.range)
+        if isinstance(rng, URIRef) and str(rng).startswith(str(CML)):
+            ranges[prop] = rng
+    _RANGES[id(kb)] = (kb, ranges)
+    return ranges
+
+
+def to_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> Graph:
+    """The case as RDF through the JSON-LD context. Each node is typed by the rdfs:range
+    of the property that reaches it (cml:therapy -> cml:Therapy); the case node is a
+    cml:Case."""
+    case_id = str(normalised["id"])
+    document = _as_jsonld(normalised, case_id, [])
+    document["@context"] = context()
+    document["@type"] = "Case"
+    graph = Graph()
+    graph.parse(data=json.dumps(document), format="json-ld")
+    ranges = _property_ranges(kb)
+    for subject, prop, obj in list(graph):
+        rng = ranges.get(prop)  # type: ignore[arg-type]
+        if rng is not None and isinstance(obj, URIRef) and str(obj).startswith(CASE_BASE):
+            graph.add((obj, RDF.type, rng))
+    graph.bind("cml", CML)
+    return graph

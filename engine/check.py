@@ -1,0 +1,383 @@
+"""`cmlkb check`: integrity of the knowledge base itself.
+
+Four steps, each reporting `Finding`s graded violation / warning / info:
+
+1. SHACL (ontology/shapes/knowledge.ttl) on the schema + knowledge graph, pyshacl with
+   inference 'none' (the schema is in the same graph, so rdfs:subClassOf is visible).
+2. QC queries (queries/qc/*.rq): SPARQL SELECTs over the whole graph that must return no
+   rows; each file's header gives its title, why and severity. Run on pyoxigraph, once each.
+3. OWL 2 consistency with HermiT (cmlkb.owl); skipped with a warning when there is no Java.
+4. Rule lint (cmlkb.rules.lint_rules).
+
+Any violation makes `cmlkb check` exit 1.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from argparse import Namespace
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rdflib import Graph, Literal, Node, URIRef
+from rdflib.namespace import SH
+
+from cmlkb import paths
+from cmlkb.errors import CmlkbError
+from cmlkb.knowledge import (
+    PREFIXES,
+    KnowledgeBase,
+    bind_prefixes,
+    load_knowledge,
+    load_knowledge_from,
+)
+
+SEVERITIES = ("violation", "warning", "info")
+_SH_SEVERITY = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
+_HEADER = re.compile(r"^#\s*(title|why|severity|columns):\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in the knowledge: how bad, by which check, where, and what to do.
+
+    severity: 'violation' (must be fixed before release), 'warning' or 'info'.
+    check: 'shacl:<shape>', 'qc:<query file stem>', 'owl' or 'rules'.
+    focus: the offending entity (a prefixed IRI such as drug:dasatinib) or a file.
+    message: what is wrong and how to fix it.
+    """
+
+    severity: str
+    check: str
+    focus: str
+    message: str
+
+
+@dataclass(frozen=True)
+class QcQuery:
+    """A quality-check query of queries/qc with its header."""
+
+    name: str
+    path: Path
+    title: str
+    why: str
+    severity: str
+    text: str
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+
+def _curie(graph: Graph, node: Node | None) -> str:
+    """A readable name for a node: prefixed IRI when a prefix is bound, else the IRI."""
+    if node is None:
+        return ""
+    if isinstance(node, URIRef):
+        try:
+            return graph.namespace_manager.normalizeUri(node)
+        except Exception:  # rdflib raises on IRIs it cannot split
+            return str(node)
+    if isinstance(node, Literal):
+        return repr(str(node)) if node.datatype is None else f"{node!s}^^{node.datatype}"
+    return str(node)
+
+
+def _local_name(node: Node) -> str:
+    text = str(node)
+    return re.split(r"[#/]", text)[-1] if isinstance(node, URIRef) else "anonymous-shape"
+
+
+def _data_file(kb_root: Path, relative: str) -> Path:
+    """A file of the checked knowledge copy, falling back to this installation's."""
+    candidate = kb_root / relative
+    return candidate if candidate.exists() else paths.project_root() / relative
+
+
+# ---------------------------------------------------------------------------
+# 1. SHACL
+# ---------------------------------------------------------------------------
+
+
+def load_shapes(path: Path | None = None) -> Graph:
+    """The knowledge shapes graph, parsed fresh (pyshacl mutates the shapes it is given)."""
+    path = path or paths.ontology_dir() / "shapes" / "knowledge.ttl"
+    try:
+        return Graph().parse(path, format="turtle")
+    except Exception as exc:
+        raise CmlkbError(f"{path}: shapes are not valid Turtle: {exc}") from exc
+
+
+def shacl_report(graph: Graph, shapes: Graph | None = None) -> tuple[bool, Graph]:
+    """Validate `graph` (schema + knowledge) against the knowledge shapes.
+
+    Returns pyshacl's (conforms, report graph); tests compare the report as a graph.
+    """
+    from pyshacl import validate  # imported here: pyshacl is slow to import
+
+    conforms, report, _ = validate(
+        graph,
+        shacl_graph=shapes if shapes is not None else load_shapes(),
+        inference="none",
+        abort_on_first=False,
+        allow_warnings=True,
+    )
+    return bool(conforms), report
+
+
+def shacl_findings(graph: Graph, shapes: Graph | None = None) -> list[Finding]:
+    """SHACL results as findings; `check` names the constraint: shacl:<shape local name>."""
+    _, report = shacl_report(graph, shapes)
+    findings = []
+    for result in report.subjects(SH.resultSeverity, None):
+        severity = _SH_SEVERITY.get(report.value(result, SH.resultSeverity), "violation")
+        source = report.value(result, SH.sourceConstraint) or report.value(result, SH.sourceShape)
+        focus = report.value(result, SH.focusNode)
+        path = report.value(result, SH.resultPath)
+        value = report.value(result, SH.value)
+        messages = [str(m) for m in report.objects(result, SH.resultMessage)]
+        message = messages[0] if messages else "SHACL constraint not met"
+        where = []
+        if path is not None:
+            where.append(f"property {_curie(graph, path)}")
+        if value is not None and value != focus:
+            where.append(f"value {_curie(graph, value)}")
+        if where:
+            message = f"{message} [{', '.join(where)}]"
+        findings.append(
+            Finding(severity, f"shacl:{_local_name(source)}", _curie(graph, focus), message)
+        )
+    return findings
+
+
+# ---------------------------------------------------------------------------
+# 2. QC queries
+# ---------------------------------------------------------------------------
+
+
+def parse_qc_query(path: Path) -> QcQuery:
+    """Read a QC query file and its header (# title:, # why:, # severity:, # columns:)."""
+    text = path.read_text(encoding="utf-8")
+    header: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        match = _HEADER.match(line)
+        if match:
+            header[match.group(1)] = match.group(2)
+    missing = [key for key in ("title", "why", "severity", "columns") if key not in header]
+    if missing:
+        raise CmlkbError(f"{path}: QC query header lacks # {', # '.join(missing)}: add them")
+    severity = header["severity"].lower()
+    if severity not in ("violation", "warning"):
+        raise CmlkbError(f"{path}: # severity: must be violation or warning, not {severity!r}")
+    return QcQuery(path.stem, path, header["title"], header["why"], severity, text)
+
+
+def qc_queries(directory: Path | None = None) -> list[QcQuery]:
+    """Every QC query of queries/qc, sorted by name."""
+    directory = directory or paths.queries_dir() / "qc"
+    return [parse_qc_query(p) for p in sorted(directory.glob("*.rq"))]
+
+
+def _oxigraph_store(graph: Graph):  # -> pyoxigraph.Store
+    import pyoxigraph
+
+    store = pyoxigraph.Store()
+    store.load(graph.serialize(format="nt", encoding="utf-8"),
+               format=pyoxigraph.RdfFormat.N_TRIPLES)
+    return store
+
+
+def _term_text(graph: Graph, term) -> str:  # term: a pyoxigraph term or None
+    import pyoxigraph
+
+    if term is None:
+        return ""
+    if isinstance(term, pyoxigraph.NamedNode):
+        return _curie(graph, URIRef(term.value))
+    return _compact_iris(str(term.value))
+
+
+def _compact_iris(text: str) -> str:
+    """Write the cmlkb IRIs a query put into a message as prefixed names (drug:imatinib)."""
+    for prefix, namespace in sorted(PREFIXES.items(), key=lambda item: -len(str(item[1]))):
+        text = text.replace(str(namespace), f"{prefix}:")
+    return text
+
+
+def run_qc_query(graph: Graph, query: QcQuery, store=None) -> list[Finding]:
+    """Rows of one QC query as findings (no rows: nothing found)."""
+    store = store if store is not None else _oxigraph_store(graph)
+    try:
+        solutions = store.query(query.text)
+    except SyntaxError as exc:
+        raise CmlkbError(f"{query.path}: not valid SPARQL: {exc}") from exc
+    findings = []
+    for row in solutions:
+        message = _term_text(graph, row["message"]) or query.title
+        detail = _term_text(graph, row["detail"]) if "detail" in _variables(solutions) else ""
+        if detail:
+            message = f"{message} ({detail})"
+        findings.append(
+            Finding(query.severity, f"qc:{query.name}", _term_text(graph, row["focus"]), message)
+        )
+    return findings
+
+
+def _variables(solutions) -> set[str]:
+    return {v.value for v in solutions.variables}
+
+
+def qc_findings(graph: Graph, queries: Iterable[QcQuery] | None = None) -> list[Finding]:
+    """Run every QC query once over the whole graph."""
+    queries = list(queries) if queries is not None else qc_queries()
+    store = _oxigraph_store(graph)
+    findings: list[Finding] = []
+    for query in queries:
+        findings.extend(run_qc_query(graph, query, store))
+    return findings
+
+
+# ---------------------------------------------------------------------------
+# 3. OWL consistency
+# ---------------------------------------------------------------------------
+
+
+def owl_findings(graph: Graph) -> list[Finding]:
+    """HermiT consistency as findings: inconsistency is a violation, no Java a warning."""
+    from cmlkb import owl
+
+    focus = "ontology/cmlkb.ttl + ontology/knowledge/"
+    try:
+        result = owl.check_consistency(graph)
+    except owl.ReasonerUnavailable:
+        return [Finding("warning", "owl", focus,
+                        "OWL consistency NOT checked: no Java runtime found on PATH "
+                        "(install Java 17+ for HermiT, or pass --no-reasoner to skip knowingly)")]
+    findings = [Finding("info", "owl", focus, f"left out of the OWL check: {note}")
+                for note in result.omitted]
+    if not result.consistent:
+        findings.append(Finding(
+            "violation", "owl", focus,
+            f"{result.detail}. HermiT gives no explanation; look first at the qc:literal-"
+            "datatype-mismatch findings (a literal whose datatype contradicts the property's "
+            "rdfs:range, e.g. a language-tagged string for an xsd:string property) and at "
+            "owl:FunctionalProperty values."))
+    return findings
+
+
+# ---------------------------------------------------------------------------
+# 4. Rule lint
+# ---------------------------------------------------------------------------
+
+
+def rule_findings(kb: KnowledgeBase) -> list[Finding]:
+    """Findings of the rule linter (cmlkb.rules.lint_rules)."""
+    try:
+        from cmlkb.rules import lint_rules
+    except ImportError:
+        return [Finding("warning", "rules", "rules/", "rule lint not available yet")]
+    findings = []
+    for item in lint_rules(kb):
+        if isinstance(item, Finding):
+            findings.append(item)
+        else:  # tolerate another record type with the same fields
+            findings.append(Finding(
+                str(getattr(item, "severity", "violation")),
+                str(getattr(item, "check", "rules")),
+                str(getattr(item, "focus", "rules/")),
+                str(getattr(item, "message", item)),
+            ))
+    return findings
+
+
+# ---------------------------------------------------------------------------
+# All together
+# ---------------------------------------------------------------------------
+
+
+def _sort_key(finding: Finding) -> tuple[int, str, str, str]:
+    return (SEVERITIES.index(finding.severity) if finding.severity in SEVERITIES else 0,
+            finding.check, finding.focus, finding.message)
+
+
+def check_knowledge(kb: KnowledgeBase, reasoner: bool = True) -> list[Finding]:
+    """Every finding of SHACL, QC queries, OWL consistency (unless reasoner=False) and rule
+    lint on `kb`, sorted by severity, check and focus. Shapes and QC queries come from the
+    knowledge copy's root when it has them, else from this installation."""
+    graph = bind_prefixes(kb.graph)
+    shapes = load_shapes(_data_file(kb.root, "ontology/shapes/knowledge.ttl"))
+    findings = shacl_findings(graph, shapes)
+    findings += qc_findings(graph, qc_queries(_data_file(kb.root, "queries/qc")))
+    if reasoner:
+        findings += owl_findings(graph)
+    else:
+        findings.append(Finding("info", "owl", "ontology/", "OWL consistency skipped "
+                                "(--no-reasoner)"))
+    findings += rule_findings(kb)
+    return sorted(set(findings), key=_sort_key)
+
+
+def has_violation(findings: Iterable[Finding]) -> bool:
+    return any(f.severity == "violation" for f in findings)
+
+
+# ---------------------------------------------------------------------------
+# CLI
+# ---------------------------------------------------------------------------
+
+
+def format_text(kb: KnowledgeBase, findings: list[Finding], seconds: float) -> str:
+    counts = {s: sum(f.severity == s for f in findings) for s in SEVERITIES}
+    lines = [
+        f"cmlkb check: knowledge {kb.version} ({kb.digest[:19]}) at {kb.root}",
+        f"{counts['violation']} violation(s), {counts['warning']} warning(s), "
+        f"{counts['info']} info ({seconds:.1f} s)",
+    ]
+    for severity in SEVERITIES:
+        group = [f for f in findings if f.severity == severity]
+        if not group:
+            continue
+        lines += ["", f"{severity.upper()}S ({len(group)})"]
+        for f in group:
+            lines.append(f"  [{f.check}] {f.focus}")
+            lines.append(f"      {f.message}")
+    lines += ["", "FAIL: fix the violations above." if counts["violation"] else "OK: no violation."]
+    return "\n".join(lines)
+
+
+def format_json(kb: KnowledgeBase, findings: list[Finding], seconds: float) -> str:
+    document = {
+        "knowledge_version": kb.version,
+        "knowledge_digest": kb.digest,
+        "root": str(kb.root),
+        "conforms": not has_violation(findings),
+        "counts": {s: sum(f.severity == s for f in findings) for s in SEVERITIES},
+        "seconds": round(seconds, 3),
+        "findings": [asdict(f) for f in findings],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def run(args: Namespace) -> int:
+    """`cmlkb check [--format text|json] [--no-reasoner] [--root DIR]`: exit 1 on a violation."""
+    started = time.perf_counter()
+    root = getattr(args, "root", None)
+    if root:
+        root_path = Path(root)
+        if not (root_path / "ontology").is_dir():
+            raise CmlkbError(f"--root {root}: no ontology/ folder there")
+        kb = load_knowledge_from(root_path)
+    else:
+        kb = load_knowledge()
+    findings = check_knowledge(kb, reasoner=not getattr(args, "no_reasoner", False))
+    seconds = time.perf_counter() - started
+    formatter = format_json if getattr(args, "format", "text") == "json" else format_text
+    print(formatter(kb, findings, seconds), file=sys.stdout)
+    return 1 if has_violation(findings) else 0

@@ -1,0 +1,125 @@
+"""The one module that imports durable-rules: it runs compiled rule strata to a fixpoint.
+
+durable-rules 2.0.28 is unmaintained and has measured traps (shared/engine-notes C1, C6);
+each is handled here:
+- not thread-safe, lazy-init race (#2, #3): one Host per process, created once under a
+  lock, and every call into it serialised by the same lock;
+- at most 1,024 live states, `delete_state` can crash (#4, C6): one state id is reused;
+  after each run every asserted fact is retracted, so no state leaks between cases; a
+  run that fails moves to a fresh state id so a half-cleaned state is never reused;
+- no truth maintenance (#7): each evaluation asserts its facts afresh and derived facts
+  are kept in our own derivation records, not in engine memory;
+- events consumed by the first rule (#8): only facts are used, never events;
+- raw float comparisons, JSON rejects exponents (#9, #10): facts carry integers only
+  (lab values are scaled integers, see rules/facts.yaml), checked before asserting;
+- rulesets immutable and never freed (#12): one ruleset per stratum, named by the digest
+  of its compiled definition, registered once per process and reused;
+- exceptions in actions swallowed (#13): actions only record matches; after each assert
+  the state is checked for a stored exception and the run fails closed;
+- identity of facts is content (#14): every fact carries a unique `fid`; a fact no rule
+  of a stratum matches is refused by the engine (MessageNotHandledException) and skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from durable.engine import Host, MessageNotHandledException
+
+from cmlkb.errors import CmlkbError
+
+Fact = dict[str, Any]
+Match = tuple[str, dict[str, Fact]]  # (rule id, alias -> matched fact)
+
+_lock = threading.RLock()
+_host: Host | None = None
+_registered: set[str] = set()
+_buffer: list[Match] = []
+_state = {"sid": 1}
+
+
+def _get_host() -> Host:
+    global _host
+    with _lock:
+        if _host is None:
+            _host = Host()
+        return _host
+
+
+def _recorder(rule_id: str) -> Callable[[Any], None]:
+    def action(c: Any) -> None:
+        # Only record: conclusions are built outside durable-rules, where errors surface.
+        _buffer.append((rule_id, {alias: dict(fact) for alias, fact in c._m.items()}))
+
+    return action
+
+
+def register(definitions: dict[str, dict[str, Any]]) -> str:
+    """Register a stratum (rule id -> compiled definition); return its ruleset name."""
+    canonical = json.dumps(definitions, sort_keys=True)
+    name = "cmlkb_" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    with _lock:
+        if name not in _registered:
+            host = _get_host()
+            ruleset = {rid: dict(d, run=_recorder(rid)) for rid, d in definitions.items()}
+            try:
+                host.register_rulesets({name: ruleset})
+            except Exception as exc:
+                raise CmlkbError(f"the rule engine refused a stratum of rules: {exc}") from exc
+            _registered.add(name)
+    return name
+
+
+def _check_value(fact: Fact) -> None:
+    for key, value in fact.items():
+        if isinstance(value, float):
+            raise CmlkbError(
+                f"fact {fact.get('kind')}.{key} is a float ({value!r}); facts carry scaled "
+                "integers only (rules/facts.yaml)"
+            )
+
+
+def run(
+    ruleset: str,
+    facts: Iterable[Fact],
+    conclude: Callable[[Match], list[Fact]],
+) -> None:
+    """Assert `facts`, and every fact `conclude` derives from a match, until nothing new
+    fires (a fixpoint); then retract everything, leaving the engine state empty."""
+    with _lock:
+        host = _get_host()
+        sid = str(_state["sid"])
+        pending: deque[Fact] = deque(facts)
+        asserted: list[Fact] = []
+        try:
+            while pending:
+                fact = dict(pending.popleft())
+                _check_value(fact)
+                fact["sid"] = sid
+                try:
+                    host.assert_fact(ruleset, fact)
+                except MessageNotHandledException:
+                    continue  # no rule of this stratum matches the fact: nothing to do
+                asserted.append(fact)
+                state = host.get_state(ruleset, sid)
+                if "exception" in state:
+                    raise CmlkbError(f"a rule action failed: {state['exception']}")
+                matches = list(_buffer)
+                _buffer.clear()
+                for match in matches:
+                    pending.extend(conclude(match))
+            for fact in asserted:
+                host.retract_fact(ruleset, fact)
+        except CmlkbError:
+            _buffer.clear()
+            _state["sid"] += 1
+            raise
+        except Exception as exc:
+            _buffer.clear()
+            _state["sid"] += 1
+            raise CmlkbError(f"the rule engine failed: {exc}") from exc

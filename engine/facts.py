@@ -1,0 +1,349 @@
+"""Case facts: a validated, normalised case as the flat facts the rules reason over.
+
+Only data shaping happens here (dates to day numbers, quantities to scaled integers,
+which result is the latest); every clinical judgement is left to the rules. Each fact
+records the JSON path it came from, so a derivation leads back to the input. The fact
+kinds and fields are declared in rules/facts.yaml, which also holds the scales.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cmlkb import paths
+
+DAYS_PER_MONTH = Decimal("30.4375")  # 365.25 / 12: the calendar, not a clinical threshold
+
+
+@dataclass(frozen=True)
+class FactSchema:
+    scales: dict[str, int]
+    unbounded: int
+    case_kinds: dict[str, Any]
+    knowledge_kinds: dict[str, Any]
+    derived_kinds: dict[str, Any]
+    lab_units: dict[str, str]
+
+
+@cache
+def fact_schema_at(root: Path) -> FactSchema:
+    """The fact declarations of the rules under `root` (rules/facts.yaml)."""
+    doc = yaml.safe_load((root / "rules" / "facts.yaml").read_text(encoding="utf-8"))
+    return FactSchema(
+        scales={k: int(v) for k, v in doc["scales"].items()},
+        unbounded=int(doc["unbounded"]),
+        case_kinds=doc.get("case") or {},
+        knowledge_kinds=doc.get("knowledge") or {},
+        derived_kinds=doc.get("derived") or {},
+        lab_units=dict(doc.get("lab_units") or {}),
+    )
+
+
+def fact_schema() -> FactSchema:
+    return fact_schema_at(paths.project_root())
+
+
+def scaled(value: Any, unit: str) -> int:
+    """A quantity as an integer in the unit's scale, rounded half-even."""
+    factor = fact_schema().scales[unit]
+    return int((Decimal(str(value)) * factor).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def day_number(iso: str) -> int:
+    return date.fromisoformat(iso).toordinal()
+
+
+def months_between(start_day: int, day: int) -> int:
+    """Months (scaled) from start_day to day; negative when day is before start_day."""
+    months = Decimal(day - start_day) / DAYS_PER_MONTH
+    return scaled(months, "months")
+
+
+@dataclass
+class CaseFact:
+    """A fact with the JSON path it came from ('' for facts about the whole case)."""
+
+    fact: dict[str, Any]
+    path: str
+
+
+def _latest_index(items: list[dict[str, Any]], key: str = "date") -> int:
+    best, best_day = -1, None
+    for i, item in enumerate(items):
+        d = day_number(item[key])
+        if best_day is None or d >= best_day:
+            best, best_day = i, d
+    return best
+
+
+def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact]:
+    """All facts of a normalised case (see rules/facts.yaml for the meaning of each)."""
+    out: list[CaseFact] = [CaseFact({"kind": "selection", **selection}, "")]
+    out += [
+        CaseFact({"kind": "selected", "family": family, "guideline": selection[key]}, "")
+        for family, key in (("eln", "guideline"), ("nccn", "nccn"))
+    ]
+    diagnosis = case["diagnosis"]
+    assessed_day = day_number(case["assessed_on"])
+    therapies: list[dict[str, Any]] = case["therapies"]
+    starts = [day_number(t["start"]) for t in therapies]
+    first_start = min(starts)
+    current = next((i for i, t in enumerate(therapies) if "end" not in t), -1)
+    current_start = starts[current] if current >= 0 else None
+    ordered = sorted(range(len(therapies)), key=lambda i: starts[i])
+    last = ordered[-1]
+    last_end = day_number(therapies[last]["end"]) if current < 0 else -1
+
+    def therapy_on(day: int) -> int:
+        found = -1
+        for i in ordered:
+            end = day_number(therapies[i]["end"]) if "end" in therapies[i] else assessed_day
+            if starts[i] <= day <= end:
+                found = i
+        return found
+
+    bcr: list[dict[str, Any]] = case.get("bcr_abl1", [])
+    out.append(
+        CaseFact(
+            {
+                "kind": "case",
+                "assessed_day": assessed_day,
+                "current": current,
+                "current_drug": therapies[current]["drug"] if current >= 0 else "none",
+                "months_on_current": (
+                    months_between(current_start, assessed_day) if current_start is not None else -1
+                ),
+                "transcript": diagnosis.get("transcript", "unknown"),
+                "phase_at_diagnosis": diagnosis["phase"],
+                "elts": diagnosis.get("elts_risk", "unknown"),
+                "off_therapy": current < 0,
+                "tfr_stop": current < 0 and therapies[last].get("stop_reason") == "tfr",
+                "last_stop_day": last_end,
+                "has_bcr": bool(bcr),
+            },
+            "",
+        )
+    )
+
+    for rank, i in enumerate(ordered):
+        t = therapies[i]
+        previous = therapies[ordered[rank - 1]] if rank > 0 else None
+        out.append(
+            CaseFact(
+                {
+                    "kind": "therapy",
+                    "idx": i,
+                    "drug": t["drug"],
+                    "start_day": starts[i],
+                    "end_day": day_number(t["end"]) if "end" in t else assessed_day,
+                    "open": "end" not in t,
+                    "current": i == current,
+                    "stop_reason": t.get("stop_reason", "none" if "end" not in t else "other"),
+                    "line": rank + 1,
+                    "first_line": rank == 0,
+                    "dose": scaled(t["dose_mg"], "mg") if "dose_mg" in t else -1,
+                    "frequency": t.get("frequency", "QD"),
+                    "after_tfr": bool(previous and previous.get("stop_reason") == "tfr"),
+                },
+                f"therapies[{i}]",
+            )
+        )
+        for j, change in enumerate(t.get("dose_changes", [])):
+            out.append(
+                CaseFact(
+                    {
+                        "kind": "dose-change",
+                        "therapy": i,
+                        "idx": j,
+                        "day": day_number(change["date"]),
+                        "dose": scaled(change["dose_mg"], "mg") if "dose_mg" in change else -1,
+                        "frequency": change.get("frequency", t.get("frequency", "QD")),
+                        "current": i == current and j == len(t["dose_changes"]) - 1,
+                    },
+                    f"therapies[{i}].dose_changes[{j}]",
+                )
+            )
+        for j, pause in enumerate(t.get("interruptions", [])):
+            s, e = day_number(pause["start"]), day_number(pause["end"])
+            out.append(
+                CaseFact(
+                    {
+                        "kind": "interruption",
+                        "therapy": i,
+                        "idx": j,
+                        "start_day": s,
+                        "end_day": e,
+                        "days": e - s,
+                        "reason": pause.get("reason", "other"),
+                    },
+                    f"therapies[{i}].interruptions[{j}]",
+                )
+            )
+
+    latest_bcr = _latest_index(bcr)
+    for i, r in enumerate(bcr):
+        d = day_number(r["date"])
+        undetectable = bool(r.get("undetectable", False))
+        on = therapy_on(d)
+        out.append(
+            CaseFact(
+                {
+                    "kind": "bcr",
+                    "idx": i,
+                    "day": d,
+                    "months": months_between(current_start, d) if current_start is not None else -1,
+                    "therapy": on,
+                    "on_current": current >= 0 and on == current,
+                    "baseline": d < first_start,
+                    "off_therapy": current < 0 and d > last_end,
+                    "quantified": not undetectable,
+                    "is": -1 if undetectable else scaled(r["is_percent"], "is"),
+                    "value": 0 if undetectable else scaled(r["is_percent"], "is"),
+                    "copies": int(r["control_copies"]) if "control_copies" in r else -1,
+                    "gene": r.get("control_gene", "ABL1"),
+                    "latest": i == latest_bcr,
+                    "age_days": assessed_day - d,
+                },
+                f"bcr_abl1[{i}]",
+            )
+        )
+
+    analyses: list[dict[str, Any]] = case.get("mutation_analyses", [])
+    latest_analysis = _latest_index(analyses)
+    for a, analysis in enumerate(analyses):
+        d = day_number(analysis["date"])
+        on_current = current_start is not None and d >= current_start
+        out.append(
+            CaseFact(
+                {
+                    "kind": "analysis",
+                    "idx": a,
+                    "day": d,
+                    "method": analysis["method"],
+                    "negative": not analysis.get("variants"),
+                    "latest": a == latest_analysis,
+                    "on_current": on_current,
+                },
+                f"mutation_analyses[{a}]",
+            )
+        )
+        for v, variant in enumerate(analysis.get("variants", [])):
+            out.append(
+                CaseFact(
+                    {
+                        "kind": "variant",
+                        "analysis": a,
+                        "idx": v,
+                        "protein": variant["protein"],
+                        "vaf": scaled(variant["vaf_percent"], "percent")
+                        if "vaf_percent" in variant
+                        else -1,
+                        "day": d,
+                        "method": analysis["method"],
+                        "on_current": on_current,
+                        "latest_analysis": a == latest_analysis,
+                    },
+                    f"mutation_analyses[{a}].variants[{v}]",
+                )
+            )
+        for c, members in enumerate(analysis.get("compound", [])):
+            for m, protein in enumerate(members):
+                out.append(
+                    CaseFact(
+                        {"kind": "compound-member", "analysis": a, "compound": c,
+                         "protein": protein},
+                        f"mutation_analyses[{a}].compound[{c}][{m}]",
+                    )
+                )
+
+    patient = case.get("patient", {})
+    for key, kind in (("comorbidities", "comorbidity"), ("goals", "goal")):
+        for i, code in enumerate(patient.get(key, [])):
+            out.append(CaseFact({"kind": kind, "code": code}, f"patient.{key}[{i}]"))
+    for i, code in enumerate(case.get("comedications", [])):
+        out.append(CaseFact({"kind": "comedication", "code": code}, f"comedications[{i}]"))
+
+    adherence = case.get("adherence")
+    if adherence:
+        out.append(
+            CaseFact(
+                {
+                    "kind": "adherence",
+                    "status": adherence["status"],
+                    "day": day_number(adherence["assessed_on"])
+                    if "assessed_on" in adherence
+                    else -1,
+                },
+                "adherence",
+            )
+        )
+    else:
+        out.append(CaseFact({"kind": "adherence", "status": "not-assessed", "day": -1}, ""))
+
+    for i, code in enumerate(diagnosis.get("additional_chromosomal_abnormalities", [])):
+        out.append(
+            CaseFact(
+                {"kind": "aca", "origin": "diagnosis", "idx": -1, "code": code,
+                 "day": day_number(diagnosis["date"]), "on_treatment": False},
+                f"diagnosis.additional_chromosomal_abnormalities[{i}]",
+            )
+        )
+    for i, cyto in enumerate(case.get("cytogenetics", [])):
+        d = day_number(cyto["date"])
+        out.append(
+            CaseFact(
+                {
+                    "kind": "cytogenetics",
+                    "idx": i,
+                    "day": d,
+                    "ph": scaled(cyto["ph_positive_percent"], "percent")
+                    if "ph_positive_percent" in cyto
+                    else -1,
+                    "metaphases": int(cyto.get("metaphases", -1)),
+                    "on_current": current_start is not None and d >= current_start,
+                },
+                f"cytogenetics[{i}]",
+            )
+        )
+        for j, code in enumerate(cyto.get("abnormalities", [])):
+            out.append(
+                CaseFact(
+                    {"kind": "aca", "origin": "cytogenetics", "idx": i, "code": code, "day": d,
+                     "on_treatment": d >= first_start},
+                    f"cytogenetics[{i}].abnormalities[{j}]",
+                )
+            )
+
+    hematology: list[dict[str, Any]] = case.get("hematology", [])
+    latest_heme = _latest_index(hematology)
+    for i, h in enumerate(hematology):
+        d = day_number(h["date"])
+        for param, value in h.items():
+            if param == "date":
+                continue
+            unit = fact_schema().lab_units.get(param, "percent")
+            number = int(value) if isinstance(value, bool) else scaled(value, unit)
+            out.append(
+                CaseFact(
+                    {"kind": "lab", "idx": i, "param": param, "value": number, "day": d,
+                     "on_treatment": d >= first_start, "latest": i == latest_heme},
+                    f"hematology[{i}].{param}",
+                )
+            )
+    for i, pa in enumerate(case.get("phase_assessments", [])):
+        d = day_number(pa["date"])
+        out.append(
+            CaseFact(
+                {"kind": "phase-assessment", "idx": i, "day": d, "phase": pa["phase"],
+                 "on_treatment": d >= first_start},
+                f"phase_assessments[{i}]",
+            )
+        )
+    return out

@@ -1,0 +1,148 @@
+"""The reasoner: case facts and knowledge facts through the rule strata to a fixpoint,
+recording for every derived fact the rule that derived it and the facts it used.
+
+Derived facts are kept here, not in engine memory (durable-rules has no truth
+maintenance): each evaluation starts from an empty engine state. A conclusion derived
+twice from different premises is one fact with two derivations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cmlkb import durable
+from cmlkb.errors import CmlkbError
+from cmlkb.facts import CaseFact
+from cmlkb.knowledge import KnowledgeBase
+from cmlkb.knowledge_facts import KnowledgeFact, knowledge_facts
+from cmlkb.rules import Rule, RuleBase, compile_rule, load_rulebase, resolve
+
+
+@dataclass
+class Derivation:
+    """One firing: `rule` derived the fact from `premises` (fact ids)."""
+
+    rule_id: str
+    rule_version: str
+    premises: tuple[str, ...]
+
+
+@dataclass
+class FactRecord:
+    """A fact with its origin: 'case' (path), 'knowledge' (iri) or 'derived'."""
+
+    fid: str
+    fact: dict[str, Any]
+    origin: str
+    path: str = ""
+    iri: str = ""
+    derivations: list[Derivation] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return str(self.fact["kind"])
+
+
+@dataclass
+class Inference:
+    """Everything an evaluation knows: input facts and what the rules derived from them."""
+
+    records: dict[str, FactRecord]
+    rules: dict[str, Rule]
+
+    def of_kind(self, kind: str) -> list[FactRecord]:
+        return [r for r in self.records.values() if r.kind == kind]
+
+    def derived(self) -> list[FactRecord]:
+        return [r for r in self.records.values() if r.origin == "derived"]
+
+    def fired_rules(self) -> set[str]:
+        return {d.rule_id for r in self.derived() for d in r.derivations}
+
+
+def _content_key(fact: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(sorted((k, v) for k, v in fact.items() if k != "fid"))
+
+
+@dataclass
+class CompiledRules:
+    """The rule base split in strata, each registered as one durable-rules ruleset."""
+
+    rulebase: RuleBase
+    strata: list[tuple[str, list[Rule], set[str]]]  # (ruleset name, rules, kinds used)
+
+
+_compiled: dict[str, CompiledRules] = {}
+
+
+def compiled_rules(kb: KnowledgeBase) -> CompiledRules:
+    """Compile and register the rule base once per process and knowledge digest
+    (durable-rules never frees a ruleset: engine-notes C1 #12)."""
+    if kb.digest in _compiled:
+        return _compiled[kb.digest]
+    rulebase = load_rulebase(kb)
+    strata = []
+    for rules in rulebase.strata:
+        definitions = {r.id: compile_rule(r) for r in rules}
+        used = set().union(*(r.consumes | r.negates for r in rules))
+        strata.append((durable.register(definitions), rules, used))
+    _compiled[kb.digest] = CompiledRules(rulebase, strata)
+    return _compiled[kb.digest]
+
+
+def infer(kb: KnowledgeBase, facts: list[CaseFact]) -> Inference:
+    """Run every stratum over the case facts and the knowledge facts."""
+    compiled = compiled_rules(kb)
+    rules = compiled.rulebase.by_id()
+    records: dict[str, FactRecord] = {}
+    by_content: dict[tuple[Any, ...], str] = {}
+
+    def add(fact: dict[str, Any], origin: str, path: str = "", iri: str = "") -> FactRecord:
+        fid = f"f{len(records)}"
+        fact = dict(fact, fid=fid)
+        record = FactRecord(fid, fact, origin, path, iri)
+        records[fid] = record
+        by_content[_content_key(fact)] = fid
+        return record
+
+    for cf in facts:
+        add(cf.fact, "case", path=cf.path)
+    for kf in knowledge_facts(kb):
+        add(kf.fact, "knowledge", iri=kf.iri)
+
+    for ruleset, stratum_rules, used in compiled.strata:
+        stratum_ids = {r.id for r in stratum_rules}
+
+        def conclude(match: durable.Match, used: set[str] = used,
+                     stratum_ids: set[str] = stratum_ids) -> list[dict[str, Any]]:
+            rule_id, bound = match
+            if rule_id not in stratum_ids:
+                raise CmlkbError(f"rule {rule_id} fired outside its stratum")
+            rule = rules[rule_id]
+            premises = tuple(bound[c.alias]["fid"] for c in rule.conditions if c.alias)
+            derivation = Derivation(rule.id, rule.version, premises)
+            new: list[dict[str, Any]] = []
+            for template in rule.conclusions:
+                try:
+                    fact = {k: resolve(v, bound) for k, v in template.items()}
+                except KeyError as exc:
+                    raise CmlkbError(
+                        f"rule {rule.id}: conclusion refers to a missing field {exc}"
+                    ) from exc
+                key = _content_key(fact)
+                if key in by_content:
+                    records[by_content[key]].derivations.append(derivation)
+                    continue
+                record = add(fact, "derived")
+                record.derivations.append(derivation)
+                if record.kind in used:
+                    new.append(record.fact)
+            return new
+
+        inputs = [r.fact for r in list(records.values()) if r.kind in used]
+        durable.run(ruleset, inputs, conclude)
+    return Inference(records, rules)
+
+
+__all__ = ["Derivation", "FactRecord", "Inference", "KnowledgeFact", "infer"]
