@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -307,7 +308,9 @@ def to_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> Graph:
     document["@context"] = context()
     document["@type"] = "Case"
     graph = Graph()
-    graph.parse(data=json.dumps(document), format="json-ld")
+    with warnings.catch_warnings():  # rdflib's JSON-LD parser uses its own deprecated class
+        warnings.simplefilter("ignore", DeprecationWarning)
+        graph.parse(data=json.dumps(document), format="json-ld")
     ranges = _property_ranges(kb)
     for subject, prop, obj in list(graph):
         rng = ranges.get(prop)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from cmlkb.errors import CmlkbError
 from cmlkb.facts import CaseFact
 from cmlkb.knowledge import KnowledgeBase
 from cmlkb.knowledge_facts import KnowledgeFact, knowledge_facts
-from cmlkb.rules import Rule, RuleBase, compile_rule, load_rulebase, resolve
+from cmlkb.rules import Rule, RuleBase, compile_rule, load_rulebase, negated_kind, resolve
 
 
 @dataclass
@@ -70,7 +70,8 @@ class CompiledRules:
     """The rule base split in strata, each registered as one durable-rules ruleset."""
 
     rulebase: RuleBase
-    strata: list[tuple[str, list[Rule], set[str]]]  # (ruleset name, rules, kinds used)
+    strata: list[tuple[str, list[Rule], set[str], set[str]]]
+    # (ruleset name, rules, kinds consumed, kinds negated)
 
 
 _compiled: dict[str, CompiledRules] = {}
@@ -85,8 +86,9 @@ def compiled_rules(kb: KnowledgeBase) -> CompiledRules:
     strata = []
     for rules in rulebase.strata:
         definitions = {r.id: compile_rule(r) for r in rules}
-        used = set().union(*(r.consumes | r.negates for r in rules))
-        strata.append((durable.register(definitions), rules, used))
+        consumed = set().union(*(r.consumes for r in rules))
+        negated = set().union(*(r.negates for r in rules))
+        strata.append((durable.register(definitions), rules, consumed, negated))
     _compiled[kb.digest] = CompiledRules(rulebase, strata)
     return _compiled[kb.digest]
 
@@ -111,7 +113,7 @@ def infer(kb: KnowledgeBase, facts: list[CaseFact]) -> Inference:
     for kf in knowledge_facts(kb):
         add(kf.fact, "knowledge", iri=kf.iri)
 
-    for ruleset, stratum_rules, used in compiled.strata:
+    for ruleset, stratum_rules, used, negated in compiled.strata:
         stratum_ids = {r.id for r in stratum_rules}
 
         def conclude(match: durable.Match, used: set[str] = used,
@@ -140,7 +142,9 @@ def infer(kb: KnowledgeBase, facts: list[CaseFact]) -> Inference:
                     new.append(record.fact)
             return new
 
-        inputs = [r.fact for r in list(records.values()) if r.kind in used]
+        current = list(records.values())
+        inputs = [dict(r.fact, kind=negated_kind(r.kind)) for r in current if r.kind in negated]
+        inputs += [r.fact for r in current if r.kind in used]
         durable.run(ruleset, inputs, conclude)
     return Inference(records, rules)
 

@@ -288,11 +288,22 @@ def _test_definition(test: Test) -> dict[str, Any]:
     return {OPERATORS[test.op]: {test.field: _value_definition(test.value)}}
 
 
+def negated_kind(kind: str) -> str:
+    """The kind under which facts are shown to negated conditions.
+
+    durable-rules evaluates a negation when the positive facts arrive and never takes an
+    action back. So the facts a stratum negates (all known: stratification puts their
+    producers in earlier strata) are asserted first, as copies of this kind, before any
+    fact that can complete a match; a negation then always sees its complete input."""
+    return kind + "@negated"
+
+
 def compile_rule(rule: Rule) -> dict[str, Any]:
     """The durable-rules JSON definition of one rule (without its action)."""
     terms: list[dict[str, Any]] = []
     for i, cond in enumerate(rule.conditions):
-        clauses = [{"kind": cond.kind}] + [_test_definition(t) for t in cond.tests]
+        kind = negated_kind(cond.kind) if cond.negated else cond.kind
+        clauses = [{"kind": kind}] + [_test_definition(t) for t in cond.tests]
         expr = clauses[0] if len(clauses) == 1 else {"$and": clauses}
         name = f"n{i}$not" if cond.negated else cond.alias
         terms.append({name: expr})

@@ -1,0 +1,64 @@
+"""Shared test fixtures: the project root, the shipped knowledge base (loaded once), and a
+helper that runs the `cmlkb` command in-process and captures its output."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cmlkb.cli import main
+from cmlkb.knowledge import KnowledgeBase, load_knowledge_from
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "curated: depends on the curated knowledge files in ontology/knowledge/"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip tests marked `java` when no Java runtime is on PATH (the OWL reasoner needs it)."""
+    if shutil.which("java"):
+        return
+    skip = pytest.mark.skip(reason="no `java` on PATH: the OWL reasoner (HermiT) cannot run")
+    for item in items:
+        if "java" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    """The repository folder holding ontology/, rules/, queries/ and engine/."""
+    return PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    """The shipped knowledge base, loaded once per test session. Do not mutate its graph."""
+    return load_knowledge_from(PROJECT_ROOT)
+
+
+@dataclass(frozen=True)
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run `cmlkb ARGS...` in-process (cmlkb.cli.main) and capture what it prints."""
+
+    def _run(*args: str) -> CliResult:
+        capsys.readouterr()  # drop anything printed before
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return _run

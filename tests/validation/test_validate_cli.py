@@ -1,0 +1,174 @@
+"""`cmlkb validate` and `cmlkb vocab`: exit codes, plain messages, JSON reports, no
+traceback; the vocabularies come from the knowledge base."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import EXAMPLES
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, SKOS
+
+from cmlkb.case import load_case_files
+from cmlkb.cli import main
+from cmlkb.knowledge import CML, KnowledgeBase
+from cmlkb.validation import validate
+from cmlkb.vocab import vocabularies
+
+VALID = Path(__file__).parents[1] / "shapes" / "case" / "valid"
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.json"))
+
+
+def _write(tmp_path: Path, name: str, case: object) -> Path:
+    f = tmp_path / name
+    f.write_text(json.dumps(case))
+    return f
+
+
+def _base() -> dict:
+    return json.loads((VALID / "full-case.json").read_text())
+
+
+def test_examples_validate_clean_exit_0(cli_kb, capsys) -> None:
+    assert main(["validate", *map(str, EXAMPLE_FILES)]) == 0
+    out = capsys.readouterr().out
+    assert "6 case(s) checked: 6 valid, 0 invalid" in out
+
+
+def test_every_problem_of_every_file_is_reported(cli_kb, capsys, tmp_path) -> None:
+    a = _base()
+    a["id"] = "case-a"
+    a["therapies"][0]["drug"] = "imatinb"
+    a["patient"]["age_years"] = -3
+    b = _base()
+    b["id"] = "case-b"
+    b["bcr_abl1"][0]["is_percent"] = "high"
+    files = [_write(tmp_path, "a.json", a), _write(tmp_path, "b.json", b), EXAMPLE_FILES[0]]
+    assert main(["validate", *map(str, files)]) == 2
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    lines = out.splitlines()
+    assert any(x.startswith("case-a (a.json): therapies[0].drug: found \"imatinb\"") for x in lines)
+    assert any("imatinib" in x for x in lines if "therapies[0].drug" in x)
+    assert any(x.startswith("case-a (a.json): patient.age_years: found -3") for x in lines)
+    assert any(x.startswith("case-b (b.json): bcr_abl1[0].is_percent") for x in lines)
+    assert "3 case(s) checked: 1 valid, 2 invalid" in lines[-1]
+
+
+def test_json_format_is_the_report_as_data(cli_kb, capsys, tmp_path) -> None:
+    case = _base()
+    case["therapies"][1]["start"] = "2024-13-01"
+    f = _write(tmp_path, "bad.json", case)
+    assert main(["validate", "--format", "json", str(f), str(EXAMPLE_FILES[0])]) == 2
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is False and report["checked"] == 2
+    assert report["valid"] == ["example-optimal-responder"]
+    [problem] = report["problems"]
+    assert problem["case_id"] == "shape-base" and problem["source"] == "bad.json"
+    assert problem["path"] == "therapies[1].start" and problem["found"] == '"2024-13-01"'
+    assert "YYYY-MM-DD" in problem["expected"] and problem["severity"] == "violation"
+
+
+def test_warnings_alone_exit_0(cli_kb, capsys, tmp_path) -> None:
+    case = _base()
+    del case["adherence"]
+    assert main(["validate", str(_write(tmp_path, "w.json", case))]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("warning: shape-base (w.json): adherence: found nothing")
+
+
+def test_duplicate_case_ids_across_files(kb, tmp_path) -> None:
+    f1 = _write(tmp_path, "one.json", _base())
+    f2 = _write(tmp_path, "two.json", _base())
+    report = validate(load_case_files([f1, f2]), kb)
+    assert not report.ok
+    [problem] = report.violations
+    assert (problem.source, problem.path) == ("two.json", "id")
+    assert "one.json" in problem.expected
+
+
+def test_jsonl_batch_names_the_line(cli_kb, capsys, tmp_path) -> None:
+    good, bad = _base(), _base()
+    bad["id"] = "line-2"
+    bad["diagnosis"]["phase"] = "acute"
+    f = tmp_path / "batch.jsonl"
+    f.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    assert main(["validate", str(f)]) == 2
+    out = capsys.readouterr().out
+    assert "line-2 (batch.jsonl:2): diagnosis.phase: found \"acute\"" in out
+
+
+def test_validation_does_not_change_the_input(kb) -> None:
+    cases = load_case_files(EXAMPLE_FILES)
+    before = copy.deepcopy([c.raw for c in cases])
+    report = validate(cases, kb)
+    assert [c.raw for c in cases] == before
+    assert sorted(report.cases) == sorted(c.case_id for c in cases)
+
+
+def test_six_examples_validate_in_under_a_second_warm(kb) -> None:
+    validate(load_case_files(EXAMPLE_FILES), kb)  # warm: shapes, schema, queries parsed
+    best = min(_timed(kb) for _ in range(3))
+    print(f"six examples validated in {best * 1000:.0f} ms (warm)")
+    assert best < 1.0
+
+
+def _timed(kb: KnowledgeBase) -> float:
+    start = time.perf_counter()
+    report = validate(load_case_files(EXAMPLE_FILES), kb)
+    assert report.ok
+    return time.perf_counter() - start
+
+
+def test_subprocess_user_error_has_no_traceback(tmp_path) -> None:
+    f = tmp_path / "broken.json"
+    f.write_text("{not json")
+    exe = Path(sys.executable).parent / "cmlkb"
+    done = subprocess.run([str(exe), "validate", str(f)], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "(no id) (broken.json): the case: found content that is not a case; expected not valid JSON" in done.stdout
+
+
+# -- vocabularies ------------------------------------------------------------------------
+
+
+def test_vocabularies_come_from_the_knowledge_base(kb) -> None:
+    vocabs = vocabularies(kb)
+    assert {"drugs", "mutations", "comorbidities", "goals", "comedications", "abnormalities",
+            "transcripts", "actions", "stop-reasons", "sexes", "adherence-statuses",
+            "elts-risks", "phases"} <= set(vocabs)
+    t315i = next(t for t in vocabs["mutations"] if t["code"] == "T315I")
+    assert t315i["hgvs_protein"] == "p.Thr315Ile"
+    assert "imatinib" in {t["code"] for t in vocabs["drugs"]}
+
+
+def test_a_comorbidity_added_in_turtle_is_accepted(kb, tmp_path) -> None:
+    case = _base()
+    case["patient"]["comorbidities"] = ["made-up-condition"]
+    f = _write(tmp_path, "c.json", case)
+    assert not validate(load_case_files([f]), kb).ok
+    graph = Graph()
+    graph += kb.graph
+    term = URIRef("https://w3id.org/cmlkb/kb/made-up-condition")
+    graph.add((term, RDF.type, CML.Comorbidity))
+    graph.add((term, SKOS.notation, Literal("made-up-condition")))
+    extended = KnowledgeBase(graph=graph, version=kb.version, digest="test", root=kb.root)
+    assert validate(load_case_files([f]), extended).ok
+
+
+def test_vocab_command_text_and_json(cli_kb, capsys) -> None:
+    assert main(["vocab"]) == 0
+    text = capsys.readouterr().out
+    assert "comorbidities (patient.comorbidities)" in text
+    assert "T315I  p.Thr315Ile" in text
+    assert main(["vocab", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert "diabetes" in {t["code"] for t in data["comorbidities"]}
+    assert all(set(t) >= {"code", "label", "plain_label", "definition"} for t in data["goals"])
