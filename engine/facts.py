@@ -30,6 +30,7 @@ class FactSchema:
     knowledge_kinds: dict[str, Any]
     derived_kinds: dict[str, Any]
     lab_units: dict[str, str]
+    doses_per_day: dict[str, Decimal]
 
 
 @cache
@@ -43,6 +44,7 @@ def fact_schema_at(root: Path) -> FactSchema:
         knowledge_kinds=doc.get("knowledge") or {},
         derived_kinds=doc.get("derived") or {},
         lab_units=dict(doc.get("lab_units") or {}),
+        doses_per_day={k: Decimal(str(v)) for k, v in (doc.get("doses_per_day") or {}).items()},
     )
 
 
@@ -54,6 +56,14 @@ def scaled(value: Any, unit: str) -> int:
     """A quantity as an integer in the unit's scale, rounded half-even."""
     factor = fact_schema().scales[unit]
     return int((Decimal(str(value)) * factor).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def daily_dose(dose_mg: Any, frequency: str) -> int:
+    """Daily dose (scaled mg), -1 when the dose is not recorded."""
+    if dose_mg is None:
+        return -1
+    per_day = fact_schema().doses_per_day[frequency]
+    return scaled(Decimal(str(dose_mg)) * per_day, "mg")
 
 
 def day_number(iso: str) -> int:
@@ -149,6 +159,7 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
                     "line": rank + 1,
                     "first_line": rank == 0,
                     "dose": scaled(t["dose_mg"], "mg") if "dose_mg" in t else -1,
+                    "daily": daily_dose(t.get("dose_mg"), t.get("frequency", "QD")),
                     "frequency": t.get("frequency", "QD"),
                     "after_tfr": bool(previous and previous.get("stop_reason") == "tfr"),
                 },

@@ -7,6 +7,7 @@ each field. Types:
   scaled:<unit>          a quantity as a scaled integer (units in facts.yaml `scales`)
   lower:<unit>:<flag>    a lower bound made inclusive: absent is 0, exclusive is +1
   upper:<unit>:<flag>    an upper bound made inclusive: absent is unbounded, exclusive is -1
+  daily:<unit>:<freq>    a dose times the doses a day of the frequency field (doses_per_day)
 The unit `lab` takes the unit of the row's `param` field (facts.yaml `lab_units`).
 Each query returns ?iri, the statement the row comes from, for provenance.
 """
@@ -14,6 +15,7 @@ Each query returns ?iri, the statement the row comes from, for provenance.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from rdflib.term import Literal, Node
@@ -56,6 +58,11 @@ def convert_row(kind: str, spec: dict[str, Any], row: dict[str, Any], schema: An
                 fact[name] = -1 if value is None else int(value)
             elif parts[0] == "bool":
                 fact[name] = False if value is None else _bool(value)
+            elif parts[0] == "daily":
+                # daily:<unit>:<frequency field>: a dose times the doses a day
+                per_day = schema.doses_per_day[str(row.get(parts[2]) or "QD")]
+                fact[name] = -1 if value is None else scaled(
+                    Decimal(str(value)) * Decimal(str(per_day)), parts[1])
             elif parts[0] in ("scaled", "lower", "upper"):
                 unit = parts[1]
                 if unit == "lab":

@@ -13,7 +13,7 @@ was expected:
 3. Shapes (ontology/shapes/case.ttl, SHACL on the case RDF): numeric ranges, date order,
    at most one open therapy, undetectable results with control copies, and warnings.
 
-Layer 3 runs only on cases whose structure is valid. Every check's message lives in one
+Layer 3 runs on every case whose structure is valid (unknown codes do not stop it). Every check's message lives in one
 place: the schema translation below (layer 2) or the shape's sh:message (layer 3).
 """
 
@@ -402,13 +402,16 @@ def validate(inputs: list[CaseInput], kb: KnowledgeBase) -> ValidationReport:
             )
             continue
         problems: list[Problem] = []
+        structural = False  # a vocabulary problem leaves the structure usable for layer 3
         try:
             for error in validator.iter_errors(case.raw):
+                structural = structural or error.validator != VOCABULARY_KEYWORD
                 for problem in _schema_problems(case, error):
                     # one problem per place (a bad date fails both pattern and format)
                     if all(p.path != problem.path for p in problems):
                         problems.append(problem)
         except RecursionError:
+            structural = True
             problems.append(_problem(case, "", "data nested too deeply", "a case object"))
         if case.case_id is not None:
             if case.case_id in first_source:
@@ -422,7 +425,7 @@ def validate(inputs: list[CaseInput], kb: KnowledgeBase) -> ValidationReport:
                 )
             else:
                 first_source[case.case_id] = case.source
-        if not problems:
+        if not structural:
             normalised = normalise(case.raw, kb)  # type: ignore[arg-type]
             problems.extend(_compound_problems(case, normalised, known_mutations))
             structured.append((case, normalised))
