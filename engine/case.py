@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from rdflib import RDF, RDFS, Graph, URIRef
-
 from cmlkb import paths
 from cmlkb.knowledge import CASE, CML, KnowledgeBase
 from cmlkb.vocab import vocabularies
+from rdflib import RDF, RDFS, Graph, URIRef
 
 CASE_BASE = str(CASE)
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -56,7 +55,7 @@ def parse_json(text: str) -> Any:
 
 def _case_input(source: str, text: str) -> CaseInput:
     if not text.strip():
-        return CaseInput(source, None, None, "the file is empty; expected one JSON case object")
+        return CaseInput(source, None, None, "an empty file")
     try:
         raw = parse_json(text)
     except RecursionError:
@@ -312,8 +311,8 @@ def to_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> Graph:
         warnings.simplefilter("ignore", DeprecationWarning)
         graph.parse(data=json.dumps(document), format="json-ld")
     ranges = _property_ranges(kb)
-    for subject, prop, obj in list(graph):
-        rng = ranges.get(prop)  # type: ignore[arg-type]
+    for _subject, prop, obj in list(graph):
+        rng = ranges.get(prop) if isinstance(prop, URIRef) else None
         if rng is not None and isinstance(obj, URIRef) and str(obj).startswith(CASE_BASE):
             graph.add((obj, RDF.type, rng))
     graph.bind("cml", CML)

@@ -23,9 +23,6 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from rdflib import Graph, Literal, Node, URIRef
-from rdflib.namespace import SH
-
 from cmlkb import paths
 from cmlkb.errors import CmlkbError
 from cmlkb.knowledge import (
@@ -35,6 +32,8 @@ from cmlkb.knowledge import (
     load_knowledge,
     load_knowledge_from,
 )
+from rdflib import Graph, Literal, Node, URIRef
+from rdflib.namespace import SH
 
 SEVERITIES = ("violation", "warning", "info")
 _SH_SEVERITY = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
@@ -189,8 +188,9 @@ def _oxigraph_store(graph: Graph):  # -> pyoxigraph.Store
     import pyoxigraph
 
     store = pyoxigraph.Store()
-    store.load(graph.serialize(format="nt", encoding="utf-8"),
-               format=pyoxigraph.RdfFormat.N_TRIPLES)
+    store.load(
+        graph.serialize(format="nt", encoding="utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES
+    )
     return store
 
 
@@ -257,18 +257,31 @@ def owl_findings(graph: Graph) -> list[Finding]:
     try:
         result = owl.check_consistency(graph)
     except owl.ReasonerUnavailable:
-        return [Finding("warning", "owl", focus,
-                        "OWL consistency NOT checked: no Java runtime found on PATH "
-                        "(install Java 17+ for HermiT, or pass --no-reasoner to skip knowingly)")]
-    findings = [Finding("info", "owl", focus, f"left out of the OWL check: {note}")
-                for note in result.omitted]
+        return [
+            Finding(
+                "warning",
+                "owl",
+                focus,
+                "OWL consistency NOT checked: no Java runtime found on PATH "
+                "(install Java 17+ for HermiT, or pass --no-reasoner to skip knowingly)",
+            )
+        ]
+    findings = [
+        Finding("info", "owl", focus, f"left out of the OWL check: {note}")
+        for note in result.omitted
+    ]
     if not result.consistent:
-        findings.append(Finding(
-            "violation", "owl", focus,
-            f"{result.detail}. HermiT gives no explanation; look first at the qc:literal-"
-            "datatype-mismatch findings (a literal whose datatype contradicts the property's "
-            "rdfs:range, e.g. a language-tagged string for an xsd:string property) and at "
-            "owl:FunctionalProperty values."))
+        findings.append(
+            Finding(
+                "violation",
+                "owl",
+                focus,
+                f"{result.detail}. HermiT gives no explanation; look first at the qc:literal-"
+                "datatype-mismatch findings (a literal whose datatype contradicts the property's "
+                "rdfs:range, e.g. a language-tagged string for an xsd:string property) and at "
+                "owl:FunctionalProperty values.",
+            )
+        )
     return findings
 
 
@@ -288,12 +301,14 @@ def rule_findings(kb: KnowledgeBase) -> list[Finding]:
         if isinstance(item, Finding):
             findings.append(item)
         else:  # tolerate another record type with the same fields
-            findings.append(Finding(
-                str(getattr(item, "severity", "violation")),
-                str(getattr(item, "check", "rules")),
-                str(getattr(item, "focus", "rules/")),
-                str(getattr(item, "message", item)),
-            ))
+            findings.append(
+                Finding(
+                    str(getattr(item, "severity", "violation")),
+                    str(getattr(item, "check", "rules")),
+                    str(getattr(item, "focus", "rules/")),
+                    str(getattr(item, "message", item)),
+                )
+            )
     return findings
 
 
@@ -303,8 +318,12 @@ def rule_findings(kb: KnowledgeBase) -> list[Finding]:
 
 
 def _sort_key(finding: Finding) -> tuple[int, str, str, str]:
-    return (SEVERITIES.index(finding.severity) if finding.severity in SEVERITIES else 0,
-            finding.check, finding.focus, finding.message)
+    return (
+        SEVERITIES.index(finding.severity) if finding.severity in SEVERITIES else 0,
+        finding.check,
+        finding.focus,
+        finding.message,
+    )
 
 
 def check_knowledge(kb: KnowledgeBase, reasoner: bool = True) -> list[Finding]:
@@ -318,8 +337,9 @@ def check_knowledge(kb: KnowledgeBase, reasoner: bool = True) -> list[Finding]:
     if reasoner:
         findings += owl_findings(graph)
     else:
-        findings.append(Finding("info", "owl", "ontology/", "OWL consistency skipped "
-                                "(--no-reasoner)"))
+        findings.append(
+            Finding("info", "owl", "ontology/", "OWL consistency skipped (--no-reasoner)")
+        )
     findings += rule_findings(kb)
     return sorted(set(findings), key=_sort_key)
 

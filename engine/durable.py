@@ -16,6 +16,8 @@ each is handled here:
   of its compiled definition, registered once per process and reused;
 - exceptions in actions swallowed (#13): actions only record matches; after each assert
   the state is checked for a stored exception and the run fails closed;
+- background dispatch threads (#15, C6): the Host's timer threads are not started;
+  pending actions are dispatched synchronously after each assert (`_drain`);
 - identity of facts is content (#14): every fact carries a unique `fid`; a fact no rule
   of a stratum matches is refused by the engine (MessageNotHandledException) and skipped.
 """
@@ -29,6 +31,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from durable import engine as _engine
 from durable.engine import Host, MessageNotHandledException
 
 from cmlkb.errors import CmlkbError
@@ -43,12 +46,41 @@ _buffer: list[Match] = []
 _state = {"sid": 1}
 
 
+class _QuietHost(Host):
+    """A Host without the background dispatch threads (engine-notes C1 #15): they run
+    pending actions at random moments on another thread, racing our own calls. Pending
+    actions are dispatched here, synchronously, by `_drain`."""
+
+    def _run(self) -> None:
+        return None
+
+
 def _get_host() -> Host:
     global _host
     with _lock:
         if _host is None:
-            _host = Host()
+            _host = _QuietHost()
         return _host
+
+
+def _drain(ruleset_name: str) -> None:
+    """Run every action the engine still holds for the ruleset (a negation satisfied
+    later than its match, for instance), synchronously, in this thread."""
+    rules = _get_host().get_ruleset(ruleset_name)
+    errors: list[Any] = []
+
+    def done(error: Any, _state: Any) -> None:
+        if error:
+            errors.append(error)
+
+    while True:
+        result = _engine.durable_rules_engine.start_action(rules._handle)
+        if not result:
+            break
+        rules._flush_actions(json.loads(result[0]), {"message": json.loads(result[1])},
+                             result[2], done)
+    if errors:
+        raise CmlkbError(f"a rule action failed: {errors[0]}")
 
 
 def _recorder(rule_id: str) -> Callable[[Any], None]:
@@ -106,6 +138,7 @@ def run(
                 except MessageNotHandledException:
                     continue  # no rule of this stratum matches the fact: nothing to do
                 asserted.append(fact)
+                _drain(ruleset)
                 state = host.get_state(ruleset, sid)
                 if "exception" in state:
                     raise CmlkbError(f"a rule action failed: {state['exception']}")
@@ -115,6 +148,9 @@ def run(
                     pending.extend(conclude(match))
             for fact in asserted:
                 host.retract_fact(ruleset, fact)
+            # Retracting can satisfy a negation: such matches are artefacts of clean-up.
+            _drain(ruleset)
+            _buffer.clear()
         except CmlkbError:
             _buffer.clear()
             _state["sid"] += 1

@@ -66,6 +66,17 @@ def daily_dose(dose_mg: Any, frequency: str) -> int:
     return scaled(Decimal(str(dose_mg)) * per_day, "mg")
 
 
+def current_daily_dose(therapy: dict[str, Any]) -> int:
+    """Daily dose now: that of the last dose change, else the starting dose."""
+    changes = sorted(therapy.get("dose_changes", []), key=lambda c: c["date"])
+    frequency = therapy.get("frequency", "QD")
+    dose = therapy.get("dose_mg")
+    for change in changes:
+        frequency = change.get("frequency", frequency)
+        dose = change.get("dose_mg", dose)
+    return daily_dose(dose, frequency)
+
+
 def day_number(iso: str) -> int:
     return date.fromisoformat(iso).toordinal()
 
@@ -160,6 +171,7 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
                     "first_line": rank == 0,
                     "dose": scaled(t["dose_mg"], "mg") if "dose_mg" in t else -1,
                     "daily": daily_dose(t.get("dose_mg"), t.get("frequency", "QD")),
+                    "current_daily": current_daily_dose(t),
                     "frequency": t.get("frequency", "QD"),
                     "after_tfr": bool(previous and previous.get("stop_reason") == "tfr"),
                 },
@@ -209,6 +221,7 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
                     "kind": "bcr",
                     "idx": i,
                     "day": d,
+                    "date": r["date"],
                     "months": months_between(current_start, d) if current_start is not None else -1,
                     "therapy": on,
                     "on_current": current >= 0 and on == current,
@@ -237,6 +250,7 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
                     "kind": "analysis",
                     "idx": a,
                     "day": d,
+                    "date": analysis["date"],
                     "method": analysis["method"],
                     "negative": not analysis.get("variants"),
                     "latest": a == latest_analysis,
@@ -336,7 +350,12 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
     latest_heme = _latest_index(hematology)
     for i, h in enumerate(hematology):
         d = day_number(h["date"])
-        for param, value in h.items():
+        values = dict(h)
+        if "blasts_percent" in h and "promyelocytes_percent" in h:
+            values["blasts_plus_promyelocytes_percent"] = (
+                Decimal(str(h["blasts_percent"])) + Decimal(str(h["promyelocytes_percent"]))
+            )
+        for param, value in values.items():
             if param == "date":
                 continue
             unit = fact_schema().lab_units.get(param, "percent")

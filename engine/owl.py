@@ -20,6 +20,13 @@ from pathlib import Path
 from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 
 # The datatypes of the OWL 2 datatype map (OWL 2 Structural Specification, section 4).
+_XSD_NAMES = (
+    "decimal", "integer", "nonNegativeInteger", "nonPositiveInteger", "positiveInteger",
+    "negativeInteger", "long", "int", "short", "byte", "unsignedLong", "unsignedInt",
+    "unsignedShort", "unsignedByte", "double", "float", "string", "normalizedString", "token",
+    "language", "Name", "NCName", "NMTOKEN", "boolean", "hexBinary", "base64Binary", "anyURI",
+    "dateTime", "dateTimeStamp",
+)  # fmt: skip
 _OWL = "http://www.w3.org/2002/07/owl#"
 OWL2_DATATYPES: frozenset[URIRef] = frozenset(
     {
@@ -29,15 +36,7 @@ OWL2_DATATYPES: frozenset[URIRef] = frozenset(
         RDF.XMLLiteral,
         RDF.langString,
         RDFS.Literal,
-        *(
-            XSD[name]
-            for name in (
-                "decimal integer nonNegativeInteger nonPositiveInteger positiveInteger "
-                "negativeInteger long int short byte unsignedLong unsignedInt unsignedShort "
-                "unsignedByte double float string normalizedString token language Name NCName "
-                "NMTOKEN boolean hexBinary base64Binary anyURI dateTime dateTimeStamp"
-            ).split()
-        ),
+        *(XSD[name] for name in _XSD_NAMES),
     }
 )
 
@@ -77,8 +76,10 @@ def hermit_compatible(graph: Graph) -> tuple[Graph, tuple[str, ...]]:
             and str(o).startswith(str(XSD))
             and o not in OWL2_DATATYPES
         ):
-            ranges.append(f"{graph.namespace_manager.normalizeUri(s)} rdfs:range "
-                          f"{graph.namespace_manager.normalizeUri(o)}")
+            ranges.append(
+                f"{graph.namespace_manager.normalizeUri(s)} rdfs:range "
+                f"{graph.namespace_manager.normalizeUri(o)}"
+            )
             continue
         kept.add((s, p, o))
     notes = [f"{n} literal(s) of {dt} (not an OWL 2 datatype)" for dt, n in sorted(dropped.items())]

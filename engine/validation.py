@@ -13,8 +13,9 @@ was expected:
 3. Shapes (ontology/shapes/case.ttl, SHACL on the case RDF): numeric ranges, date order,
    at most one open therapy, undetectable results with control copies, and warnings.
 
-Layer 3 runs on every case whose structure is valid (unknown codes do not stop it). Every check's message lives in one
-place: the schema translation below (layer 2) or the shape's sh:message (layer 3).
+Layer 3 runs on every case whose structure is valid (unknown codes do not stop it). Every
+check's message lives in one place: the schema translation below (layer 2) or the shape's
+sh:message (layer 3).
 """
 
 from __future__ import annotations
@@ -28,14 +29,9 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jsonschema
-from jsonschema import Draft202012Validator, FormatChecker, ValidationError
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import SH
-from rdflib.plugins.sparql import prepareQuery
-
 from cmlkb import paths
 from cmlkb.case import (
     CaseInput,
@@ -50,6 +46,10 @@ from cmlkb.case import (
 )
 from cmlkb.knowledge import KnowledgeBase, load_knowledge
 from cmlkb.vocab import VOCABULARY_CLASSES, codes
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import SH
+from rdflib.plugins.sparql import prepareQuery
 
 VOCABULARY_KEYWORD = "x-cmlkb-vocabulary"
 
@@ -235,8 +235,8 @@ def _schema_problems(case: CaseInput, error: ValidationError) -> list[Problem]:
     parts = list(error.absolute_path)
     path = format_path(parts)
     kind = error.validator
-    value = error.validator_value
-    instance = error.instance
+    value: Any = error.validator_value
+    instance: Any = error.instance
     schema = error.schema if isinstance(error.schema, dict) else {}
     if kind == "required" and isinstance(instance, dict):
         missing = [k for k in value if k not in instance]
@@ -328,9 +328,9 @@ class _PreparedQueries(Graph):
     SPARQL constraint's text for every focus node (about 20 ms each with rdflib's parser),
     which made six cases take seconds; the prepared query gives the same results."""
 
-    _prepared: dict[str, Any] = {}
+    _prepared: ClassVar[dict[str, Any]] = {}
 
-    def query(self, query_object: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def query(self, query_object: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(query_object, str):
             prepared = self._prepared.get(query_object)
             if prepared is None:
@@ -397,9 +397,8 @@ def validate(inputs: list[CaseInput], kb: KnowledgeBase) -> ValidationReport:
     first_source: dict[str, str] = {}
     for case in inputs:
         if case.parse_error is not None:
-            report.problems.append(
-                _problem(case, "", "content that is not a case", case.parse_error)
-            )
+            expected = "one case as a JSON object {...} (.jsonl: one per line)"
+            report.problems.append(_problem(case, "", case.parse_error, expected))
             continue
         problems: list[Problem] = []
         structural = False  # a vocabulary problem leaves the structure usable for layer 3
@@ -420,13 +419,14 @@ def validate(inputs: list[CaseInput], kb: KnowledgeBase) -> ValidationReport:
                         case,
                         "id",
                         describe(case.case_id),
-                        f"a case id not used by another case (also in {first_source[case.case_id]})",
+                        "a case id not used by another case "
+                        f"(also in {first_source[case.case_id]})",
                     )
                 )
             else:
                 first_source[case.case_id] = case.source
         if not structural:
-            normalised = normalise(case.raw, kb)  # type: ignore[arg-type]
+            normalised = normalise(case.raw, kb)  # type: ignore[arg-type,unused-ignore]
             problems.extend(_compound_problems(case, normalised, known_mutations))
             structured.append((case, normalised))
         report.problems.extend(problems)

@@ -13,11 +13,10 @@ import re
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, URIRef
-from rdflib.namespace import SH
-
 from cmlkb.check import load_shapes, shacl_report
 from cmlkb.knowledge import PREFIXES
+from rdflib import Graph, URIRef
+from rdflib.namespace import SH
 
 HERE = Path(__file__).parent / "knowledge"
 SHAPES_NS = "https://w3id.org/cmlkb/shapes/knowledge#"
@@ -44,9 +43,11 @@ def header(path: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def background(project_root: Path) -> Graph:
     graph = Graph()
-    for path in (project_root / "ontology" / "cmlkb.ttl",
-                 project_root / "ontology" / "knowledge" / "concepts.ttl",
-                 HERE / "base.ttl"):
+    for path in (
+        project_root / "ontology" / "cmlkb.ttl",
+        project_root / "ontology" / "knowledge" / "concepts.ttl",
+        HERE / "base.ttl",
+    ):
         graph.parse(path, format="turtle")
     return graph
 
@@ -67,8 +68,9 @@ def results(report: Graph) -> set[tuple[URIRef, URIRef, URIRef]]:
     found = set()
     for result in report.subjects(SH.resultSeverity, None):
         shape = report.value(result, SH.sourceConstraint) or report.value(result, SH.sourceShape)
-        found.add((shape, report.value(result, SH.focusNode),
-                   report.value(result, SH.resultSeverity)))
+        found.add(
+            (shape, report.value(result, SH.focusNode), report.value(result, SH.resultSeverity))
+        )
     return found
 
 
@@ -90,8 +92,11 @@ def test_valid_fixture_has_no_result(background: Graph, fixture: Path) -> None:
 def test_invalid_fixture_fails_for_the_intended_reason(background: Graph, fixture: Path) -> None:
     expected = header(fixture)
     assert {"shape", "focus", "severity"} <= expected.keys(), f"{fixture.name}: header incomplete"
-    intended = (expand(expected["shape"]), expand(expected["focus"]),
-                SEVERITY[expected["severity"]])
+    intended = (
+        expand(expected["shape"]),
+        expand(expected["focus"]),
+        SEVERITY[expected["severity"]],
+    )
     found = results(validate_fixture(background, fixture))
     assert intended in found
     other_violations = {r for r in found if r[2] == SH.Violation and r != intended}
@@ -106,12 +111,24 @@ def test_every_named_shape_has_an_invalid_fixture(project_root: Path) -> None:
     tested = {expand(header(f)["shape"]) for f in INVALID}
     untested = sorted(str(s).replace(SHAPES_NS, "cmlsh:") for s in named - tested)
     allowed_untested = {  # same constraint kind as a tested sibling
-        "cmlsh:band-ph-lower-bound", "cmlsh:band-ph-upper-bound", "cmlsh:band-lower-inclusive",
-        "cmlsh:band-upper-inclusive", "cmlsh:band-one-time-point", "cmlsh:band-ph-bounds-ordered",
-        "cmlsh:sensitivity-at-most-one-variant", "cmlsh:sensitivity-at-most-one-transcript",
-        "cmlsh:drug-has-label", "cmlsh:source-has-date", "cmlsh:source-has-access-note",
-        "cmlsh:source-doi-form", "cmlsh:source-pmid-form", "cmlsh:reference-afterDrug",
-        "cmlsh:reference-variant", "cmlsh:reference-transcript", "cmlsh:reference-comedication",
-        "cmlsh:reference-guideline", "cmlsh:reference-effect",
+        "cmlsh:band-ph-lower-bound",
+        "cmlsh:band-ph-upper-bound",
+        "cmlsh:band-lower-inclusive",
+        "cmlsh:band-upper-inclusive",
+        "cmlsh:band-one-time-point",
+        "cmlsh:band-ph-bounds-ordered",
+        "cmlsh:sensitivity-at-most-one-variant",
+        "cmlsh:sensitivity-at-most-one-transcript",
+        "cmlsh:drug-has-label",
+        "cmlsh:source-has-date",
+        "cmlsh:source-has-access-note",
+        "cmlsh:source-doi-form",
+        "cmlsh:source-pmid-form",
+        "cmlsh:reference-afterDrug",
+        "cmlsh:reference-variant",
+        "cmlsh:reference-transcript",
+        "cmlsh:reference-comedication",
+        "cmlsh:reference-guideline",
+        "cmlsh:reference-effect",
     }
     assert set(untested) <= allowed_untested

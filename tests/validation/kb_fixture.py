@@ -17,8 +17,19 @@ from cmlkb.vocab import vocabularies
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "cases"
-NEEDED = ("drugs", "mutations", "comorbidities", "goals", "comedications", "abnormalities",
-          "transcripts", "elts-risks", "sexes", "stop-reasons", "adherence-statuses")
+NEEDED = (
+    "drugs",
+    "mutations",
+    "comorbidities",
+    "goals",
+    "comedications",
+    "abnormalities",
+    "transcripts",
+    "elts-risks",
+    "sexes",
+    "stop-reasons",
+    "adherence-statuses",
+)
 
 
 def case_kb(tmp_root: Path) -> KnowledgeBase:

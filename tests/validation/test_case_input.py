@@ -6,11 +6,10 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import EXAMPLES
-
 from cmlkb.case import CaseInput, latest_date, load_case_files, normalise
 
 SHAPES = Path(__file__).parents[1] / "shapes" / "case" / "valid"
+EXAMPLES = Path(__file__).parents[2] / "examples" / "cases"
 
 
 def test_json_file_is_one_case_with_decimal_numbers(tmp_path: Path) -> None:
@@ -45,7 +44,7 @@ def test_bad_content_becomes_a_parse_problem_not_an_exception(tmp_path: Path) ->
         (tmp_path / name).write_bytes(data)
     cases = load_case_files([tmp_path / n for n in files] + [tmp_path / "missing.json"])
     assert all(c.parse_error and c.raw is None for c in cases), cases
-    assert "empty" in cases[0].parse_error
+    assert cases[0].parse_error == "an empty file"
     assert "cannot read" in cases[-1].parse_error
 
 
@@ -74,9 +73,12 @@ def test_normalise_is_a_copy_keeping_every_other_key(kb) -> None:
 
 
 def test_assessed_on_defaults_to_the_latest_date(kb) -> None:
-    raw = {"id": "2099-01-01", "diagnosis": {"date": "2020-01-01", "phase": "chronic"},
-           "therapies": [{"drug": "imatinib", "start": "2020-02-01"}],
-           "adherence": {"assessed_on": "2021-05-05", "status": "adherent"}}
+    raw = {
+        "id": "2099-01-01",
+        "diagnosis": {"date": "2020-01-01", "phase": "chronic"},
+        "therapies": [{"drug": "imatinib", "start": "2020-02-01"}],
+        "adherence": {"assessed_on": "2021-05-05", "status": "adherent"},
+    }
     assert normalise(raw, kb)["assessed_on"] == "2021-05-05"
     assert latest_date(raw) == "2021-05-05"  # the id is not a date of the case
     assert normalise({**raw, "assessed_on": "2022-01-01"}, kb)["assessed_on"] == "2022-01-01"

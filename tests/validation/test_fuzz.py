@@ -8,24 +8,30 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from cmlkb.case import CaseInput, load_case_files
 from cmlkb.validation import validate
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 BASE = json.loads(
     (Path(__file__).parents[1] / "shapes" / "case" / "valid" / "full-case.json").read_text(),
     parse_float=Decimal,
 )
-FAST = settings(max_examples=60, deadline=2000,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+FAST = settings(
+    max_examples=40,
+    deadline=2000,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=20)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=20)
     | st.decimals(allow_nan=False, allow_infinity=False),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -88,17 +94,27 @@ def test_any_key_removed(kb, path) -> None:
 numbers = st.one_of(
     st.integers(min_value=-(10**30), max_value=10**30),
     st.decimals(allow_nan=False, allow_infinity=False),
-    st.just(Decimal("1E+999999")), st.just(Decimal("-1E-999999")),
+    st.just(Decimal("1E+999999")),
+    st.just(Decimal("-1E-999999")),
 )
 
 
 @FAST
-@given(st.sampled_from(["is_percent", "vaf_percent", "age_years", "metaphases", "dose_mg"]), numbers)
+@given(
+    st.sampled_from(["is_percent", "vaf_percent", "age_years", "metaphases", "dose_mg"]), numbers
+)
 def test_huge_and_negative_numbers(kb, field, number) -> None:
     case = copy.deepcopy(BASE)
-    where = {"is_percent": ["bcr_abl1", 0], "vaf_percent": ["mutation_analyses", 0, "variants", 0],
-             "age_years": ["patient"], "metaphases": ["cytogenetics", 0], "dose_mg": ["therapies", 1]}
-    report = validate([CaseInput("n.json", _set(case, [*where[field], field], number), "shape-base", None)], kb)
+    where = {
+        "is_percent": ["bcr_abl1", 0],
+        "vaf_percent": ["mutation_analyses", 0, "variants", 0],
+        "age_years": ["patient"],
+        "metaphases": ["cytogenetics", 0],
+        "dose_mg": ["therapies", 1],
+    }
+    report = validate(
+        [CaseInput("n.json", _set(case, [*where[field], field], number), "shape-base", None)], kb
+    )
     _check(report, must_fail=False)
     limits = {"is_percent": (0, None), "vaf_percent": (0, 100), "age_years": (0, 120)}
     low, high = limits.get(field, (None, None))
@@ -144,12 +160,15 @@ def test_deep_nesting_and_empty_files(kb, tmp_path) -> None:
     deep.write_text('{"id": "d", "patient": ' + "[" * 50_000 + "]" * 50_000 + "}")
     empty = tmp_path / "empty.json"
     empty.write_text("")
-    nested = {"id": "n", "diagnosis": {"date": "2020-01-01", "phase": "chronic"},
-              "therapies": [{"drug": "imatinib", "start": "2020-02-01"}]}
+    nested = {
+        "id": "n",
+        "diagnosis": {"date": "2020-01-01", "phase": "chronic"},
+        "therapies": [{"drug": "imatinib", "start": "2020-02-01"}],
+    }
     node = nested["therapies"][0]
     for _ in range(500):
         node["x"] = {}
         node = node["x"]
-    report = validate(load_case_files([deep, empty]) + [CaseInput("n.json", nested, "n", None)], kb)
+    report = validate([*load_case_files([deep, empty]), CaseInput("n.json", nested, "n", None)], kb)
     assert not report.ok
     assert {p.source for p in report.violations} == {"deep.json", "empty.json", "n.json"}

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 import rdflib.namespace as ns
-from rdflib import Literal, URIRef
-
 from cmlkb import paths
 from cmlkb.case import (
     format_path,
@@ -22,14 +20,20 @@ from cmlkb.case import (
     to_rdf,
 )
 from cmlkb.knowledge import CML
+from rdflib import Literal, URIRef
 
 VALID = Path(__file__).parents[1] / "shapes" / "case" / "valid"
 
 
 @pytest.mark.parametrize(
     "case_id, path",
-    [("case-017", "therapies[1]"), ("case-017", ""), ("fälle 1/2?#", "mutation_analyses[0].variants[1]"),
-     ("x", "patient"), ("ü", "therapies[12].dose_changes[3]")],
+    [
+        ("case-017", "therapies[1]"),
+        ("case-017", ""),
+        ("fälle 1/2?#", "mutation_analyses[0].variants[1]"),
+        ("x", "patient"),
+        ("ü", "therapies[12].dose_changes[3]"),
+    ],
 )
 def test_iri_and_json_path_round_trip(case_id: str, path: str) -> None:
     iri = iri_of(case_id, path)
@@ -40,7 +44,10 @@ def test_iri_and_json_path_round_trip(case_id: str, path: str) -> None:
 
 
 def test_iri_shape_is_the_documented_one() -> None:
-    assert str(iri_of("case-017", "therapies[1]")) == "https://w3id.org/cmlkb/case/case-017/therapies/1"
+    assert (
+        str(iri_of("case-017", "therapies[1]"))
+        == "https://w3id.org/cmlkb/case/case-017/therapies/1"
+    )
     assert json_path_of("https://w3id.org/cmlkb/case/case-017/therapies/1") == "therapies[1]"
 
 
@@ -63,7 +70,11 @@ def test_every_json_object_becomes_its_iri_node(kb) -> None:
     assert expected <= subjects
     assert (iri_of(norm["id"]), ns.RDF.type, CML.Case) in graph
     assert (iri_of(norm["id"], "therapies[1]"), ns.RDF.type, CML.Therapy) in graph
-    assert (iri_of(norm["id"], "therapies[0].dose_changes[0]"), ns.RDF.type, CML.DoseChange) in graph
+    assert (
+        iri_of(norm["id"], "therapies[0].dose_changes[0]"),
+        ns.RDF.type,
+        CML.DoseChange,
+    ) in graph
 
 
 def test_numbers_stay_exact_decimals_and_dates_are_dates(kb) -> None:
@@ -76,10 +87,15 @@ def test_numbers_stay_exact_decimals_and_dates_are_dates(kb) -> None:
 
 
 def test_extreme_numbers_keep_their_sign_and_stay_small(kb) -> None:
-    raw = {"id": "x", "diagnosis": {"date": "2020-01-01", "phase": "chronic"},
-           "therapies": [{"drug": "imatinib", "start": "2020-02-01"}],
-           "bcr_abl1": [{"date": "2020-03-01", "is_percent": Decimal("-1E-999999")},
-                        {"date": "2020-04-01", "is_percent": Decimal("1E+999999")}]}
+    raw = {
+        "id": "x",
+        "diagnosis": {"date": "2020-01-01", "phase": "chronic"},
+        "therapies": [{"drug": "imatinib", "start": "2020-02-01"}],
+        "bcr_abl1": [
+            {"date": "2020-03-01", "is_percent": Decimal("-1E-999999")},
+            {"date": "2020-04-01", "is_percent": Decimal("1E+999999")},
+        ],
+    }
     graph = to_rdf(normalise(raw, kb), kb)
     low = graph.value(iri_of("x", "bcr_abl1[0]"), CML.isPercent).toPython()
     high = graph.value(iri_of("x", "bcr_abl1[1]"), CML.isPercent).toPython()

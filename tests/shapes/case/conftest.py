@@ -1,5 +1,6 @@
-"""Fixtures of the case-shape tests (shared with tests/validation): `kb`, the knowledge base cases are checked against
-(see kb_fixture.py), and `cli_kb`, which makes the CLI use it."""
+"""Fixtures of the case-shape tests (shared with tests/validation): `kb`, the knowledge
+base cases are checked against (see kb_fixture.py), and `cli_kb`, which makes the CLI use
+it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-
 from cmlkb.knowledge import KnowledgeBase
 
 _spec = importlib.util.spec_from_file_location(
