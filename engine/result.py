@@ -1,0 +1,297 @@
+"""The evaluation result of the contract (`cmlkb evaluate --format json`), assembled from
+what the rules derived. Only aggregation happens here, each by an order the knowledge
+defines: a drug's status is the strongest effect among its reasons (cml:strengthRank), the
+ELN and NCCN categories are the most severe current finding (cml:severityRank), and so on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from rdflib import Literal
+
+from cmlkb import paths
+from cmlkb.knowledge import CML, KnowledgeBase
+from cmlkb.reasoner import FactRecord, Inference
+
+DISCLAIMER = (
+    "cmlkb is decision support for clinicians, not a medical device: every conclusion must "
+    "be checked by the treating physician against the patient as a whole."
+)
+
+
+@dataclass(frozen=True)
+class Citation:
+    statement: str
+    evidence: str
+    sources: tuple[str, ...]
+    citation: str
+    locator: str
+    comment: str
+    plain: str
+
+
+_citations: dict[str, dict[str, Citation]] = {}
+_ranks: dict[str, dict[str, dict[str, int]]] = {}
+
+
+def compact(iri: str) -> str:
+    """'https://w3id.org/cmlkb/source/x' -> 'src:x' for the project's namespaces."""
+    from cmlkb.knowledge import PREFIXES
+
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(str(ns)):
+            return f"{prefix}:{iri[len(str(ns)):]}"
+    return iri
+
+
+def citations(kb: KnowledgeBase) -> dict[str, Citation]:
+    """Statement IRI -> its evidence and sources (queries/explain/statements.rq)."""
+    if kb.digest in _citations:
+        return _citations[kb.digest]
+    query = (kb.root / "queries" / "explain" / "statements.rq").read_text(encoding="utf-8")
+    rows: dict[str, dict[str, Any]] = {}
+    for r in kb.graph.query(query).bindings:
+        s = str(r["statement"])
+        entry = rows.setdefault(s, {"evidence": str(r["evidence"]), "sources": {},
+                                    "locator": str(r.get("locator") or ""),
+                                    "comment": str(r.get("comment") or ""),
+                                    "plain": str(r.get("plain") or "")})
+        src = compact(str(r["source"]))
+        ident = r.get("doi") and f"doi:{r['doi']}" or r.get("pmid") and f"PMID {r['pmid']}" \
+            or str(r.get("url") or "")
+        entry["sources"][src] = f"{r.get('sourceTitle') or src}" + (f" ({ident})" if ident else "")
+    out = {
+        s: Citation(
+            statement=compact(s),
+            evidence=e["evidence"],
+            sources=tuple(sorted(e["sources"])),
+            citation="; ".join(e["sources"][k] for k in sorted(e["sources"])),
+            locator=e["locator"],
+            comment=e["comment"],
+            plain=e["plain"],
+        )
+        for s, e in rows.items()
+    }
+    _citations[kb.digest] = out
+    return out
+
+
+def ranks(kb: KnowledgeBase) -> dict[str, dict[str, int]]:
+    """Order of the value sets, from the knowledge: class local name -> code -> rank."""
+    if kb.digest in _ranks:
+        return _ranks[kb.digest]
+    query = """
+        PREFIX cml: <https://w3id.org/cmlkb/ontology#>
+        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        SELECT ?class ?code ?rank WHERE {
+          VALUES ?class { cml:ResistanceStatus cml:TestingIndication cml:ResponseCategory
+                          cml:DrugStatus cml:Phase }
+          ?x a ?class ; skos:notation ?code .
+          { ?x cml:severityRank ?rank } UNION { ?x cml:strengthRank ?rank }
+        }"""
+    out: dict[str, dict[str, int]] = {}
+    for r in kb.graph.query(query).bindings:
+        cls = str(r["class"]).split("#")[-1]
+        out.setdefault(cls, {})[str(r["code"])] = int(r["rank"])
+    _ranks[kb.digest] = out
+    return out
+
+
+def knowledge_premises(inference: Inference, record: FactRecord) -> list[str]:
+    """IRIs of the knowledge statements a derived fact rests on, through every derivation
+    down to the input (first derivation of each fact, depth first)."""
+    seen: set[str] = set()
+    out: list[str] = []
+
+    def walk(r: FactRecord) -> None:
+        if r.fid in seen:
+            return
+        seen.add(r.fid)
+        if r.origin == "knowledge" and r.iri:
+            out.append(r.iri)
+        for d in r.derivations[:1]:
+            for p in d.premises:
+                walk(inference.records[p])
+
+    walk(record)
+    return out
+
+
+def _source_of(kb: KnowledgeBase, inference: Inference, record: FactRecord,
+               rule_source: str) -> dict[str, Any]:
+    cites = citations(kb)
+    for iri in knowledge_premises(inference, record):
+        c = cites.get(iri)
+        if c:
+            return {"statement": c.statement, "evidence": c.evidence,
+                    "source": ", ".join(c.sources), "citation": c.citation}
+    return {"statement": None, "evidence": None, "source": rule_source, "citation": None}
+
+
+def _rule_ref(inference: Inference, record: FactRecord) -> tuple[str, str]:
+    d = record.derivations[0]
+    rule = inference.rules[d.rule_id]
+    return f"{rule.id}@{rule.version}", rule.guideline.get("source", "")
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _months(value: int) -> float | None:
+    return None if value < 0 else round(value / 100, 1)
+
+
+def build_result(
+    case: dict[str, Any],
+    kb: KnowledgeBase,
+    inference: Inference,
+    selection: dict[str, str],
+    evaluation_id: str,
+) -> dict[str, Any]:
+    rk = ranks(kb)
+    facts = {k: inference.of_kind(k) for k in (
+        "case", "bcr", "response-level", "current-finding", "resistance", "extrinsic",
+        "extrinsic-causes-excluded", "testing", "drug-reason", "insufficient",
+        "transplant-reason", "action", "dose-advice", "drug", "finding")}
+    case_fact = facts["case"][0].fact
+
+    # response ------------------------------------------------------------------------
+    latest = next((r for r in facts["bcr"] if r.fact["latest"]), None)
+    latest_value = None
+    molecular = None
+    if latest is not None:
+        raw = case["bcr_abl1"][latest.fact["idx"]]
+        latest_value = _number(raw.get("is_percent")) if not raw.get("undetectable") else 0.0
+        levels = [r.fact for r in facts["response-level"] if r.fact["bcr"] == latest.fact["idx"]]
+        if levels:
+            molecular = max(levels, key=lambda f: f["rank"])["level"]
+        elif latest.fact["quantified"]:
+            molecular = "none"
+
+    def category(family: str) -> tuple[str | None, list[dict[str, Any]]]:
+        current = [r.fact for r in facts["current-finding"] if r.fact["family"] == family]
+        if not current:
+            return None, []
+        worst = max(f["rank"] for f in current)
+        basis = [
+            {"category": f["category"], "basis": f["basis"], "detail": f["detail"]}
+            for f in sorted(current, key=lambda f: (-f["rank"], f["detail"]))
+        ]
+        return next(f["category"] for f in current if f["rank"] == worst), basis
+
+    eln, eln_basis = category("eln")
+    nccn, nccn_basis = category("nccn")
+
+    # resistance ----------------------------------------------------------------------
+    status_rank = rk.get("ResistanceStatus", {})
+    statuses = [r.fact for r in facts["resistance"]]
+    status = (max(statuses, key=lambda f: status_rank.get(f["status"], 0))["status"]
+              if statuses else "none")
+    excluded = bool(facts["extrinsic-causes-excluded"])
+    extrinsic = sorted({r.fact["detail"] for r in facts["extrinsic"]})
+
+    # mutation testing ----------------------------------------------------------------
+    testing = [r.fact for r in facts["testing"]]
+    if testing:
+        top = max(testing, key=lambda f: f["rank"])
+        indication = top["indication"]
+        method = None if top["method"] in ("none", None) or indication == "not-indicated" \
+            else top["method"]
+    else:
+        indication, method = "not-indicated", None
+
+    # drugs ---------------------------------------------------------------------------
+    strength = rk.get("DrugStatus", {})
+    drugs = []
+    for d in sorted({r.fact["drug"] for r in facts["drug"]}):
+        reasons: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for r in facts["drug-reason"]:
+            f = r.fact
+            if f["drug"] != d:
+                continue
+            rule, rule_source = _rule_ref(inference, r)
+            src = _source_of(kb, inference, r, rule_source)
+            key = (f["reason"], f["effect"], f["detail"], rule)
+            reasons[key] = {"kind": f["reason"], "effect": f["effect"], "rule": rule,
+                            "detail": f["detail"], **src}
+        ordered = sorted(reasons.values(),
+                         key=lambda x: (-strength.get(x["effect"], 0), x["kind"], x["detail"]))
+        status_code = ordered[0]["effect"] if ordered else "candidate"
+        drugs.append({"drug": d, "status": status_code, "reasons": ordered})
+    drugs.sort(key=lambda x: (strength.get(x["status"], 0), x["drug"]))
+
+    # transplant, actions, insufficient data -------------------------------------------
+    transplant_reasons: dict[str, dict[str, Any]] = {}
+    for r in facts["transplant-reason"]:
+        rule, rule_source = _rule_ref(inference, r)
+        transplant_reasons.setdefault(
+            f"{r.fact['trigger']}|{r.fact['detail']}",
+            {"trigger": r.fact["trigger"], "detail": r.fact["detail"], "rule": rule,
+             **_source_of(kb, inference, r, rule_source)},
+        )
+    actions = sorted({r.fact["code"] for r in facts["action"]})
+    insufficient = sorted(
+        ({"conclusion": r.fact["conclusion"], "missing": r.fact["missing"]}
+         for r in facts["insufficient"]),
+        key=lambda x: (x["conclusion"], x["missing"]),
+    )
+    insufficient = [dict(t) for t in {tuple(i.items()) for i in insufficient}]
+    insufficient.sort(key=lambda x: (x["conclusion"], x["missing"]))
+    dose_advice = sorted(
+        ({"drug": r.fact["drug"], "dose_mg": r.fact["dose"] / 100,
+          "frequency": r.fact["frequency"], "detail": r.fact["detail"]}
+         for r in facts["dose-advice"]),
+        key=lambda x: (x["drug"], x["detail"]),
+    )
+
+    return {
+        "case": case["id"],
+        "evaluation_id": evaluation_id,
+        "assessed_on": case["assessed_on"],
+        "knowledge": {"version": kb.version, "digest": kb.digest,
+                      "guideline": selection["guideline"], "nccn": selection["nccn"],
+                      "classification": selection["classification"]},
+        "response": {
+            "months_on_current_therapy": _months(case_fact["months_on_current"]),
+            "latest_bcr_abl1_is_percent": latest_value,
+            "molecular_response": molecular,
+            "eln": eln,
+            "nccn": nccn,
+            "eln_basis": eln_basis,
+            "nccn_basis": nccn_basis,
+            "guidelines_disagree": _disagree(kb, eln, nccn),
+        },
+        "resistance": {"status": status, "extrinsic_causes_excluded": excluded,
+                       "extrinsic_causes": extrinsic},
+        "mutation_testing": {"indication": indication, "method": method},
+        "drugs": drugs,
+        "dose_advice": dose_advice,
+        "insufficient_data": insufficient,
+        "transplant": {"consider": bool(transplant_reasons),
+                       "reasons": sorted(transplant_reasons.values(),
+                                         key=lambda x: (x["trigger"], x["detail"]))},
+        "actions": actions,
+        "disclaimer": DISCLAIMER,
+    }
+
+
+def _disagree(kb: KnowledgeBase, eln: str | None, nccn: str | None) -> bool:
+    """ELN and NCCN disagree when their categories have different severity classes:
+    ELN optimal with NCCN green or light green agree, and so on (cml:severityRank of the
+    category normalised to the family's scale)."""
+    if eln is None or nccn is None:
+        return False
+    severity = ranks(kb).get("ResponseCategory", {})
+    eln_scale = max(severity.get(c, 0) for c in ("optimal", "warning", "failure")) or 1
+    nccn_scale = max(severity.get(c, 0) for c in ("green", "light-green", "yellow", "orange",
+                                                    "red")) or 1
+    return abs(severity[eln] / eln_scale - severity[nccn] / nccn_scale) >= 0.5
+
+
+__all__ = ["DISCLAIMER", "build_result", "citations", "compact", "paths", "Literal", "CML"]
