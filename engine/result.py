@@ -101,22 +101,20 @@ def ranks(kb: KnowledgeBase) -> dict[str, dict[str, int]]:
 
 
 def knowledge_premises(inference: Inference, record: FactRecord) -> list[str]:
-    """IRIs of the knowledge statements a derived fact rests on, through every derivation
-    down to the input (first derivation of each fact, depth first)."""
-    seen: set[str] = set()
+    """IRIs of the knowledge statements a derived fact rests on, nearest first (breadth
+    first through the first derivation of each fact, down to the input)."""
+    seen: set[str] = {record.fid}
     out: list[str] = []
-
-    def walk(r: FactRecord) -> None:
-        if r.fid in seen:
-            return
-        seen.add(r.fid)
+    queue = [record]
+    while queue:
+        r = queue.pop(0)
         if r.origin == "knowledge" and r.iri:
             out.append(r.iri)
         for d in r.derivations[:1]:
             for p in d.premises:
-                walk(inference.records[p])
-
-    walk(record)
+                if p not in seen:
+                    seen.add(p)
+                    queue.append(inference.records[p])
     return out
 
 
@@ -216,10 +214,15 @@ def build_result(
             if f["drug"] != d:
                 continue
             rule, rule_source = _rule_ref(inference, r)
-            src = _source_of(kb, inference, r, rule_source)
-            key = (f["reason"], f["effect"], f["detail"], rule)
+            key = (f["reason"], f["effect"], rule)
+            if key in reasons:
+                reasons[key]["details"].add(f["detail"])
+                continue
             reasons[key] = {"kind": f["reason"], "effect": f["effect"], "rule": rule,
-                            "detail": f["detail"], **src}
+                            "details": {f["detail"]},
+                            **_source_of(kb, inference, r, rule_source)}
+        for reason in reasons.values():
+            reason["detail"] = ", ".join(sorted(reason.pop("details")))
         ordered = sorted(reasons.values(),
                          key=lambda x: (-strength.get(x["effect"], 0), x["kind"], x["detail"]))
         status_code = ordered[0]["effect"] if ordered else "candidate"
@@ -229,12 +232,16 @@ def build_result(
     # transplant, actions, insufficient data -------------------------------------------
     transplant_reasons: dict[str, dict[str, Any]] = {}
     for r in facts["transplant-reason"]:
+        trigger = r.fact["trigger"]
+        if trigger in transplant_reasons:
+            transplant_reasons[trigger]["details"].add(r.fact["detail"])
+            continue
         rule, rule_source = _rule_ref(inference, r)
-        transplant_reasons.setdefault(
-            f"{r.fact['trigger']}|{r.fact['detail']}",
-            {"trigger": r.fact["trigger"], "detail": r.fact["detail"], "rule": rule,
-             **_source_of(kb, inference, r, rule_source)},
-        )
+        transplant_reasons[trigger] = {"trigger": trigger, "details": {r.fact["detail"]},
+                                       "rule": rule,
+                                       **_source_of(kb, inference, r, rule_source)}
+    for reason in transplant_reasons.values():
+        reason["detail"] = "; ".join(sorted(reason.pop("details")))
     actions = sorted({r.fact["code"] for r in facts["action"]})
     insufficient = sorted(
         ({"conclusion": r.fact["conclusion"], "missing": r.fact["missing"]}
