@@ -291,25 +291,13 @@ def owl_findings(graph: Graph) -> list[Finding]:
 
 
 def rule_findings(kb: KnowledgeBase) -> list[Finding]:
-    """Findings of the rule linter (cmlkb.rules.lint_rules)."""
-    try:
-        from cmlkb.rules import lint_rules
-    except ImportError:
-        return [Finding("warning", "rules", "rules/", "rule lint not available yet")]
-    findings = []
-    for item in lint_rules(kb):
-        if isinstance(item, Finding):
-            findings.append(item)
-        else:  # tolerate another record type with the same fields
-            findings.append(
-                Finding(
-                    str(getattr(item, "severity", "violation")),
-                    str(getattr(item, "check", "rules")),
-                    str(getattr(item, "focus", "rules/")),
-                    str(getattr(item, "message", item)),
-                )
-            )
-    return findings
+    """Findings of the rule linter (cmlkb.rules.lint_rules), focus 'file: rule id'."""
+    from cmlkb.rules import lint_rules
+
+    return [
+        Finding(p.severity, "rules", f"rules/{p.file}: {p.rule}", p.message)
+        for p in lint_rules(kb)
+    ]
 
 
 # ---------------------------------------------------------------------------

@@ -156,7 +156,7 @@ def build_result(
     facts = {k: inference.of_kind(k) for k in (
         "case", "bcr", "response-level", "current-finding", "resistance", "extrinsic",
         "extrinsic-causes-excluded", "testing", "drug-reason", "insufficient",
-        "transplant-reason", "action", "dose-advice", "drug", "finding")}
+        "transplant-reason", "action", "dose-advice", "drug", "finding", "option")}
     case_fact = facts["case"][0].fact
 
     # response ------------------------------------------------------------------------
@@ -242,6 +242,7 @@ def build_result(
                                        **_source_of(kb, inference, r, rule_source)}
     for reason in transplant_reasons.values():
         reason["detail"] = "; ".join(sorted(reason.pop("details")))
+    options = _options(kb, inference, facts["option"], strength)
     actions = sorted({r.fact["code"] for r in facts["action"]})
     insufficient = sorted(
         ({"conclusion": r.fact["conclusion"], "missing": r.fact["missing"]}
@@ -283,9 +284,37 @@ def build_result(
         "transplant": {"consider": bool(transplant_reasons),
                        "reasons": sorted(transplant_reasons.values(),
                                          key=lambda x: (x["trigger"], x["detail"]))},
+        "options": options,
         "actions": actions,
         "disclaimer": DISCLAIMER,
     }
+
+
+def _options(kb: KnowledgeBase, inference: Inference, records: list[FactRecord],
+             strength: dict[str, int]) -> list[dict[str, Any]]:
+    """Non-TKI options (contract `options`), each with the strongest effect among its
+    reasons, like drugs."""
+    grouped: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
+    for r in records:
+        f = r.fact
+        rule, rule_source = _rule_ref(inference, r)
+        reasons = grouped.setdefault(f["option"], {})
+        key = (f["effect"], rule)
+        if key in reasons:
+            reasons[key]["details"].add(f["detail"])
+            continue
+        reasons[key] = {"effect": f["effect"], "rule": rule, "details": {f["detail"]},
+                        **_source_of(kb, inference, r, rule_source)}
+    out = []
+    for option, reasons in grouped.items():
+        listed = []
+        for reason in reasons.values():
+            reason["detail"] = "; ".join(sorted(reason.pop("details")))
+            listed.append(reason)
+        listed.sort(key=lambda x: (-strength.get(x["effect"], 0), x["rule"]))
+        out.append({"option": option, "status": listed[0]["effect"], "reasons": listed})
+    out.sort(key=lambda x: (strength.get(x["status"], 0), x["option"]))
+    return out
 
 
 def _disagree(kb: KnowledgeBase, eln: str | None, nccn: str | None) -> bool:
