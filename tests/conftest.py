@@ -15,6 +15,14 @@ from cmlkb.knowledge import KnowledgeBase, load_knowledge_from
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/expected/*.json from the current output (review the diff!)",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "curated: depends on the curated knowledge files in ontology/knowledge/"
