@@ -25,7 +25,7 @@ from urllib.parse import quote, unquote
 from cmlkb import paths
 from cmlkb.knowledge import CASE, CML, KnowledgeBase
 from cmlkb.vocab import vocabularies
-from rdflib import RDF, RDFS, Graph, URIRef
+from rdflib import RDF, Graph, URIRef
 
 CASE_BASE = str(CASE)
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -289,11 +289,18 @@ def _property_ranges(kb: KnowledgeBase) -> dict[URIRef, URIRef]:
     cached = _RANGES.get(id(kb))
     if cached is not None and cached[0] is kb:
         return cached[1]
+    declared = {
+        row["property"]: row["range"]
+        for row in kb.select(
+            "SELECT ?property ?range WHERE { ?property "
+            "<http://www.w3.org/2000/01/rdf-schema#range> ?range . FILTER(isIRI(?range)) }"
+        )
+    }
     ranges: dict[URIRef, URIRef] = {}
     for prop in property_keys():
-        rng = kb.graph.value(prop, RDFS.range)
-        if isinstance(rng, URIRef) and str(rng).startswith(str(CML)):
-            ranges[prop] = rng
+        rng = declared.get(str(prop))
+        if rng is not None and rng.startswith(str(CML)):
+            ranges[prop] = URIRef(rng)
     _RANGES[id(kb)] = (kb, ranges)
     return ranges
 

@@ -31,10 +31,9 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from cmlkb.errors import CmlkbError
 from durable import engine as _engine
 from durable.engine import Host, MessageNotHandledException
-
-from cmlkb.errors import CmlkbError
 
 Fact = dict[str, Any]
 Match = tuple[str, dict[str, Fact]]  # (rule id, alias -> matched fact)

@@ -40,7 +40,7 @@ def _default(kb: KnowledgeBase, cls: str, family: str | None = None) -> str:
         PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
         SELECT ?code WHERE {{ ?x a cml:{cls} ; skos:notation ?code ; cml:isDefault true .
           {"?x cml:guidelineFamily '" + family + "' ." if family else ""} }}"""
-    rows = [str(r["code"]) for r in kb.graph.query(query).bindings]
+    rows = [str(r["code"]) for r in kb.select(query)]
     if len(rows) != 1:
         raise InvalidInput(f"the knowledge base must mark exactly one default {cls}"
                            f"{' (' + family + ')' if family else ''}; found {rows}")
@@ -53,7 +53,7 @@ def _choices(kb: KnowledgeBase, cls: str, family: str | None = None) -> list[str
         PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
         SELECT ?code WHERE {{ ?x a cml:{cls} ; skos:notation ?code .
           {"?x cml:guidelineFamily '" + family + "' ." if family else ""} }}"""
-    return sorted(str(r["code"]) for r in kb.graph.query(query).bindings)
+    return sorted(str(r["code"]) for r in kb.select(query))
 
 
 def selection_for(kb: KnowledgeBase, guideline: str | None = None, nccn: str | None = None,

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from cmlkb import paths
 
 DAYS_PER_MONTH = Decimal("30.4375")  # 365.25 / 12: the calendar, not a clinical threshold

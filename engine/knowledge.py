@@ -5,14 +5,16 @@ identifies the exact content an evaluation used."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-from rdflib import OWL, Graph, Namespace, URIRef
-
+import pyoxigraph as ox
 from cmlkb import paths
 from cmlkb.errors import CmlkbError
+from rdflib import OWL, XSD, Graph, Namespace, URIRef
 
 CML = Namespace("https://w3id.org/cmlkb/ontology#")
 KB = Namespace("https://w3id.org/cmlkb/kb/")
@@ -70,15 +72,59 @@ def digest_files(files: list[Path], base: Path) -> str:
     return "sha256:" + h.hexdigest()
 
 
-@dataclass
-class KnowledgeBase:
-    """The knowledge graph with its identity. `graph` holds schema and knowledge."""
+def _python(term: Any) -> Any:
+    """A pyoxigraph term as a Python value: IRIs as str, literals by datatype."""
+    if isinstance(term, ox.Literal):
+        datatype = term.datatype.value if term.datatype is not None else ""
+        converter = _LITERAL_TYPES.get(datatype)
+        return converter(term.value) if converter else term.value
+    return term.value
 
-    graph: Graph
-    version: str
-    digest: str
-    root: Path
-    files: list[Path] = field(default_factory=list)
+
+_LITERAL_TYPES: dict[str, Callable[[str], Any]] = {
+    str(XSD.integer): int,
+    str(XSD.int): int,
+    str(XSD.decimal): Decimal,
+    str(XSD.double): Decimal,
+    str(XSD.boolean): lambda v: v in ("true", "1"),
+}
+
+
+class KnowledgeBase:
+    """The knowledge with its identity (version, digest).
+
+    Two views of the same Turtle files, each built on first use: `store`, a pyoxigraph
+    store for the SPARQL the engine runs on every start (fast; engine-notes C5), and
+    `graph`, an rdflib graph for pySHACL, owlready2 and rdflib-based tooling."""
+
+    def __init__(self, version: str, digest: str, root: Path, files: list[Path],
+                 turtle: list[Path], store: ox.Store) -> None:
+        self.version = version
+        self.digest = digest
+        self.root = root
+        self.files = files
+        self.turtle = turtle
+        self._store = store
+        self._graph: Graph | None = None
+
+    @property
+    def store(self) -> ox.Store:
+        return self._store
+
+    @property
+    def graph(self) -> Graph:
+        if self._graph is None:
+            self._graph = parse_turtle_files(self.turtle)
+        return self._graph
+
+    def select(self, query: str) -> list[dict[str, Any]]:
+        """Rows of a SPARQL SELECT over the knowledge, unbound variables left out."""
+        solutions = self._store.query(query)
+        names = [v.value for v in solutions.variables]
+        return [
+            {name: _python(sol[name]) for name in names if sol[name] is not None}
+            for sol in solutions
+        ]
 
 
 def bind_prefixes(graph: Graph) -> Graph:
@@ -97,24 +143,46 @@ def parse_turtle_files(files: list[Path]) -> Graph:
     return graph
 
 
+def load_store(files: list[Path]) -> ox.Store:
+    store = ox.Store()
+    for f in files:
+        try:
+            store.load(path=str(f), format=ox.RdfFormat.TURTLE)
+        except (SyntaxError, ValueError, OSError) as exc:
+            raise CmlkbError(f"{f.name}: not valid Turtle: {exc}") from exc
+    return store
+
+
 def load_knowledge_from(root: Path) -> KnowledgeBase:
     """Load the knowledge base found under `root` (a folder with ontology/ and rules/)."""
     files = knowledge_files(root)
     missing = [f for f in files if not f.is_file()]
     if missing:
         raise CmlkbError(f"knowledge file missing: {missing[0]}")
-    graph = parse_turtle_files(files)
-    version = graph.value(ONTOLOGY_IRI, OWL.versionInfo)
-    if version is None:
-        raise CmlkbError("ontology/cmlkb.ttl has no owl:versionInfo: the knowledge version")
+    store = load_store(files)
+    rows = [
+        q["version"]
+        for q in _select(store, f"SELECT ?version WHERE {{ <{ONTOLOGY_IRI}> "
+                                f"<{OWL.versionInfo}> ?version }}")
+    ]
+    if len(rows) != 1:
+        raise CmlkbError("ontology/cmlkb.ttl needs exactly one owl:versionInfo: the knowledge "
+                         f"version (found {len(rows)})")
     all_files = files + inference_files(root)
     return KnowledgeBase(
-        graph=graph,
-        version=str(version),
+        version=str(rows[0]),
         digest=digest_files(all_files, root),
         root=root,
         files=all_files,
+        turtle=files,
+        store=store,
     )
+
+
+def _select(store: ox.Store, query: str) -> list[dict[str, Any]]:
+    solutions = store.query(query)
+    names = [v.value for v in solutions.variables]
+    return [{n: _python(s[n]) for n in names if s[n] is not None} for s in solutions]
 
 
 @cache

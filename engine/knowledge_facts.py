@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from rdflib.term import Literal, Node
-
 from cmlkb.errors import CmlkbError
 from cmlkb.facts import fact_schema_at, scaled
 from cmlkb.knowledge import KnowledgeBase
@@ -29,14 +27,6 @@ from cmlkb.knowledge import KnowledgeBase
 class KnowledgeFact:
     fact: dict[str, Any]
     iri: str
-
-
-def _python(node: Node | None) -> Any:
-    if node is None:
-        return None
-    if isinstance(node, Literal):
-        return node.toPython()
-    return str(node)
 
 
 def _bool(value: Any) -> bool:
@@ -95,9 +85,7 @@ def query_knowledge_facts(kb: KnowledgeBase) -> list[KnowledgeFact]:
         path = kb.root / "queries" / "app" / decl["query"]
         if not path.is_file():
             raise CmlkbError(f"rules/facts.yaml: kind {kind}: query {path.name} not found")
-        result = kb.graph.query(path.read_text(encoding="utf-8"))
-        for binding in result.bindings:
-            row = {str(k): _python(v) for k, v in binding.items()}
+        for row in kb.select(path.read_text(encoding="utf-8")):
             fact = convert_row(kind, decl["fields"], row, schema)
             out.append(KnowledgeFact(fact, str(row.get("iri", ""))))
     return out

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from rdflib import Literal
-
 from cmlkb import paths
 from cmlkb.knowledge import CML, KnowledgeBase
 from cmlkb.reasoner import FactRecord, Inference
+from rdflib import Literal
 
 DISCLAIMER = (
     "cmlkb is decision support for clinicians, not a medical device: every conclusion must "
@@ -53,14 +52,14 @@ def citations(kb: KnowledgeBase) -> dict[str, Citation]:
         return _citations[kb.digest]
     query = (kb.root / "queries" / "explain" / "statements.rq").read_text(encoding="utf-8")
     rows: dict[str, dict[str, Any]] = {}
-    for r in kb.graph.query(query).bindings:
+    for r in kb.select(query):
         s = str(r["statement"])
         entry = rows.setdefault(s, {"evidence": str(r["evidence"]), "sources": {},
                                     "locator": str(r.get("locator") or ""),
                                     "comment": str(r.get("comment") or ""),
                                     "plain": str(r.get("plain") or "")})
         src = compact(str(r["source"]))
-        ident = r.get("doi") and f"doi:{r['doi']}" or r.get("pmid") and f"PMID {r['pmid']}" \
+        ident = (r.get("doi") and f"doi:{r['doi']}") or (r.get("pmid") and f"PMID {r['pmid']}") \
             or str(r.get("url") or "")
         entry["sources"][src] = f"{r.get('sourceTitle') or src}" + (f" ({ident})" if ident else "")
     out = {
@@ -93,7 +92,7 @@ def ranks(kb: KnowledgeBase) -> dict[str, dict[str, int]]:
           { ?x cml:severityRank ?rank } UNION { ?x cml:strengthRank ?rank }
         }"""
     out: dict[str, dict[str, int]] = {}
-    for r in kb.graph.query(query).bindings:
+    for r in kb.select(query):
         cls = str(r["class"]).split("#")[-1]
         out.setdefault(cls, {})[str(r["code"])] = int(r["rank"])
     _ranks[kb.digest] = out
@@ -330,4 +329,4 @@ def _disagree(kb: KnowledgeBase, eln: str | None, nccn: str | None) -> bool:
     return abs(severity[eln] / eln_scale - severity[nccn] / nccn_scale) >= 0.5
 
 
-__all__ = ["DISCLAIMER", "build_result", "citations", "compact", "paths", "Literal", "CML"]
+__all__ = ["CML", "DISCLAIMER", "Literal", "build_result", "citations", "compact", "paths"]

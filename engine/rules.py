@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from cmlkb.errors import CmlkbError
 
 REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
@@ -168,7 +167,7 @@ def parse_rule(raw: Any, file: str) -> Rule:
         if key not in raw:
             raise ValueError(f"{where}: missing '{key}'")
     guideline = raw["guideline"]
-    if not isinstance(guideline, dict) or not GUIDELINE_KEYS <= set(guideline):
+    if not isinstance(guideline, dict) or not set(guideline) >= GUIDELINE_KEYS:
         raise ValueError(f"{where}: 'guideline' needs source, edition and section")
     conditions: list[Condition] = []
     when = raw["when"]
@@ -455,15 +454,10 @@ def _conclusion_refs(value: Any) -> list[Ref]:
 
 def source_iris(kb: Any) -> set[str]:
     """Declared sources as 'src:<name>' strings."""
-    from rdflib import RDF
-
     from cmlkb.knowledge import CML, SRC
 
-    return {
-        "src:" + str(s)[len(str(SRC)):]
-        for s in kb.graph.subjects(RDF.type, CML.Source)
-        if str(s).startswith(str(SRC))
-    }
+    rows = kb.select(f"SELECT ?s WHERE {{ ?s a <{CML.Source}> }}")
+    return {"src:" + r["s"][len(str(SRC)):] for r in rows if r["s"].startswith(str(SRC))}
 
 
 def lint_rules(kb: Any) -> list[RuleProblem]:

@@ -14,8 +14,7 @@ import json
 from typing import Any
 
 from cmlkb.knowledge import CML, KnowledgeBase, load_knowledge
-from rdflib import OWL, RDF, RDFS, Literal, URIRef
-from rdflib.namespace import SKOS
+from rdflib import URIRef
 
 # vocabulary name (as shown by `cmlkb vocab` and named by the case schema's
 # x-cmlkb-vocabulary keyword) -> (schema class, what it is, in words)
@@ -40,38 +39,23 @@ VOCABULARY_CLASSES: dict[str, tuple[URIRef, str]] = {
 _CACHE: dict[int, tuple[KnowledgeBase, dict[str, list[dict[str, Any]]]]] = {}
 
 
-def _text(kb: KnowledgeBase, node: URIRef, prop: URIRef) -> str | None:
-    """The English (or untagged) value of a literal property, if any."""
-    fallback = None
-    for value in kb.graph.objects(node, prop):
-        if isinstance(value, Literal):
-            if value.language in (None, "en"):
-                return str(value)
-            fallback = fallback or str(value)
-    return fallback
-
-
-def _members(kb: KnowledgeBase, cls: URIRef) -> set[URIRef]:
-    """Individuals of a class or of any of its subclasses, deprecated ones left out."""
-    graph = kb.graph
-    members: set[URIRef] = set()
-    for sub in graph.transitive_subjects(RDFS.subClassOf, cls):
-        members.update(s for s in graph.subjects(RDF.type, sub) if isinstance(s, URIRef))
-    return {m for m in members if not graph.value(m, OWL.deprecated)}
-
-
-def _term(kb: KnowledgeBase, node: URIRef, code: str, name: str) -> dict[str, Any]:
-    term: dict[str, Any] = {
-        "code": code,
-        "iri": str(node),
-        "label": _text(kb, node, SKOS.prefLabel),
-        "plain_label": _text(kb, node, CML.plainLabel),
-        "definition": _text(kb, node, SKOS.definition),
-    }
-    if name == "mutations":
-        term["hgvs_protein"] = _text(kb, node, CML.hgvsProtein)
-        term["hgvs_cdna"] = sorted(str(v) for v in kb.graph.objects(node, CML.hgvsCdna))
-    return term
+_TERMS_QUERY = """
+PREFIX cml:  <https://w3id.org/cmlkb/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX owl:  <http://www.w3.org/2002/07/owl#>
+SELECT ?class ?node ?code ?label ?plain ?definition ?hgvs ?cdna WHERE {
+  VALUES ?class { %s }
+  ?sub rdfs:subClassOf* ?class .
+  ?node a ?sub ; skos:notation ?code .
+  FILTER (isIRI(?node))
+  FILTER NOT EXISTS { ?node owl:deprecated true }
+  OPTIONAL { ?node skos:prefLabel ?label . FILTER (LANG(?label) IN ("", "en")) }
+  OPTIONAL { ?node cml:plainLabel ?plain . FILTER (LANG(?plain) IN ("", "en")) }
+  OPTIONAL { ?node skos:definition ?definition . FILTER (LANG(?definition) IN ("", "en")) }
+  OPTIONAL { ?node cml:hgvsProtein ?hgvs }
+  OPTIONAL { ?node cml:hgvsCdna ?cdna }
+}"""
 
 
 def vocabularies(kb: KnowledgeBase) -> dict[str, list[dict[str, Any]]]:
@@ -80,13 +64,31 @@ def vocabularies(kb: KnowledgeBase) -> dict[str, list[dict[str, Any]]]:
     cached = _CACHE.get(id(kb))
     if cached is not None and cached[0] is kb:
         return cached[1]
-    result: dict[str, list[dict[str, Any]]] = {}
-    for name, (cls, _) in VOCABULARY_CLASSES.items():
-        terms = []
-        for node in _members(kb, cls):
-            for code in kb.graph.objects(node, SKOS.notation):
-                terms.append(_term(kb, node, str(code), name))
-        result[name] = sorted(terms, key=lambda t: t["code"])
+    names = {str(cls): name for name, (cls, _) in VOCABULARY_CLASSES.items()}
+    rows = kb.select(_TERMS_QUERY % " ".join(f"<{c}>" for c in names))
+    terms: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for row in rows:
+        name = names[row["class"]]
+        key = (name, row["node"], str(row["code"]))
+        term = terms.get(key)
+        if term is None:
+            term = terms[key] = {
+                "code": str(row["code"]),
+                "iri": row["node"],
+                "label": row.get("label"),
+                "plain_label": row.get("plain"),
+                "definition": row.get("definition"),
+            }
+            if name == "mutations":
+                term["hgvs_protein"] = row.get("hgvs")
+                term["hgvs_cdna"] = []
+        if name == "mutations" and row.get("cdna") and row["cdna"] not in term["hgvs_cdna"]:
+            term["hgvs_cdna"] = sorted([*term["hgvs_cdna"], row["cdna"]])
+    result: dict[str, list[dict[str, Any]]] = {name: [] for name in VOCABULARY_CLASSES}
+    for (name, _, _), term in terms.items():
+        result[name].append(term)
+    for name in result:
+        result[name].sort(key=lambda t: t["code"])
     _CACHE[id(kb)] = (kb, result)
     return result
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -12,11 +13,9 @@ from pathlib import Path
 
 from cmlkb.case import load_case_files
 from cmlkb.cli import main
-from cmlkb.knowledge import CML, KnowledgeBase
+from cmlkb.knowledge import KnowledgeBase, load_knowledge_from
 from cmlkb.validation import validate
 from cmlkb.vocab import vocabularies
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, SKOS
 
 VALID = Path(__file__).parents[1] / "shapes" / "case" / "valid"
 EXAMPLES = Path(__file__).parents[2] / "examples" / "cases"
@@ -167,12 +166,16 @@ def test_a_comorbidity_added_in_turtle_is_accepted(kb, tmp_path) -> None:
     case["patient"]["comorbidities"] = ["made-up-condition"]
     f = _write(tmp_path, "c.json", case)
     assert not validate(load_case_files([f]), kb).ok
-    graph = Graph()
-    graph += kb.graph
-    term = URIRef("https://w3id.org/cmlkb/kb/made-up-condition")
-    graph.add((term, RDF.type, CML.Comorbidity))
-    graph.add((term, SKOS.notation, Literal("made-up-condition")))
-    extended = KnowledgeBase(graph=graph, version=kb.version, digest="test", root=kb.root)
+    root = tmp_path / "kb"
+    for folder in ("ontology", "rules", "queries"):
+        shutil.copytree(kb.root / folder, root / folder)
+    (root / "ontology" / "knowledge" / "extra.ttl").write_text(
+        "@prefix cml: <https://w3id.org/cmlkb/ontology#> .\n"
+        "@prefix kb: <https://w3id.org/cmlkb/kb/> .\n"
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        'kb:made-up-condition a cml:Comorbidity ; skos:notation "made-up-condition" .\n'
+    )
+    extended = load_knowledge_from(root)
     assert validate(load_case_files([f]), extended).ok
 
 

@@ -1,0 +1,301 @@
+"""The audit store: a persistent, transactional RDF store that needs no server
+(pyoxigraph's on-disk store, RocksDB).
+
+Location: `--store PATH`, else the environment variable CMLKB_STORE, else `./audit-store`.
+
+What it holds:
+- each evaluation as the named graph `eval:<id>`: its provenance (cmlkb.provenance), the
+  input case (cml:inputJson, canonical JSON), the result (cml:resultJson) and the hash
+  chain fields: cml:sequenceNumber, cml:previousRecordDigest, cml:recordDigest;
+- an index in the default graph: `eval:<id> cml:sequenceNumber n ; cml:recordDigest d`;
+- each knowledge version used, once per digest: the named graph
+  `https://w3id.org/cmlkb/knowledge/<hex>` (the knowledge triples) and
+  `.../<hex>/files` (the bytes of every file the digest covers, for replay).
+
+One evaluation is written by one `Store.extend` call, which pyoxigraph applies in one
+transaction: a crash or kill during a write leaves no partial evaluation.
+
+Record digest: sha256 over the sorted N-Triples lines of the evaluation graph without
+its cml:recordDigest triple, then the previous record's digest (GENESIS for the first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import pyoxigraph as ox
+
+from cmlkb.errors import CmlkbError, InvalidInput
+from cmlkb.knowledge import CML, KnowledgeBase
+from cmlkb.provenance import canonical_json, evaluation_graph, evaluation_iri, knowledge_iri
+
+if TYPE_CHECKING:
+    from cmlkb.evaluate import Evaluation
+
+ENV_VAR = "CMLKB_STORE"
+DEFAULT_LOCATION = "audit-store"
+GENESIS = "sha256:" + "0" * 64
+XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+# Files besides those the knowledge digest covers that change an evaluation's result.
+EXTRA_FILES = ("queries/explain/statements.rq",)
+
+
+def _p(name: str) -> ox.NamedNode:
+    return ox.NamedNode(f"{CML}{name}")
+
+
+SEQUENCE = _p("sequenceNumber")
+PREVIOUS = _p("previousRecordDigest")
+RECORD_DIGEST = _p("recordDigest")
+INPUT_JSON = _p("inputJson")
+RESULT_JSON = _p("resultJson")
+KNOWLEDGE_FILE = _p("knowledgeFile")
+FILE_PATH = _p("filePath")
+FILE_CONTENT = _p("fileContent")
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+KNOWLEDGE_VERSION_CLASS = _p("KnowledgeVersion")
+
+
+def store_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """--store, else $CMLKB_STORE, else ./audit-store."""
+    return Path(path or os.environ.get(ENV_VAR) or DEFAULT_LOCATION)
+
+
+def record_digest(lines: list[str], previous: str) -> str:
+    """The digest of a record: its N-Triples lines sorted, then the previous digest."""
+    h = hashlib.sha256()
+    for line in sorted(lines):
+        h.update(line.encode())
+        h.update(b"\n")
+    h.update(previous.encode())
+    return "sha256:" + h.hexdigest()
+
+
+def _ntriples(graph_triples: list[ox.Triple]) -> list[str]:
+    return [f"{t} ." for t in graph_triples]
+
+
+def _canonical(triples: list[ox.Triple]) -> list[ox.Triple]:
+    """The triples as the store will give them back: pyoxigraph keeps typed literals in
+    canonical form ("29.0"^^xsd:decimal becomes "29"), so the digest is computed on that."""
+    scratch = ox.Store()
+    scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+                   for t in triples)
+    return [ox.Triple(q.subject, q.predicate, q.object) for q in scratch]
+
+
+def files_graph(digest: str) -> ox.NamedNode:
+    return ox.NamedNode(f"{knowledge_iri(digest)}/files")
+
+
+@dataclass
+class Record:
+    """One evaluation record as found in the store."""
+
+    evaluation_id: str
+    graph: ox.NamedNode
+    sequence: int | None
+    previous: str | None
+    digest: str | None
+
+
+class AuditStore:
+    """An open audit store (use `open_store`)."""
+
+    def __init__(self, store: ox.Store, path: Path | None) -> None:
+        self.store = store
+        self.path = path
+
+    # ---------------------------------------------------------------- writing
+
+    def has_knowledge(self, digest: str) -> bool:
+        return self.store.contains_named_graph(files_graph(digest))
+
+    def add_knowledge(self, kb: KnowledgeBase) -> None:
+        """Keep a knowledge version once per digest: its triples and its files' bytes."""
+        if self.has_knowledge(kb.digest):
+            return
+        from cmlkb.knowledge import digest_files
+
+        if digest_files(kb.files, kb.root) != kb.digest:
+            raise CmlkbError(f"the knowledge files under {kb.root} changed since they were "
+                             "loaded; run the evaluation again")
+        kg = ox.NamedNode(str(knowledge_iri(kb.digest)))
+        fg = files_graph(kb.digest)
+        data = kb.graph.serialize(format="nt", encoding="utf-8")
+        quads = [ox.Quad(t.subject, t.predicate, t.object, kg)
+                 for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
+        version = ox.NamedNode(str(knowledge_iri(kb.digest)))
+        quads.append(ox.Quad(version, RDF_TYPE, KNOWLEDGE_VERSION_CLASS, fg))
+        quads.append(ox.Quad(version, _p("knowledgeVersion"), ox.Literal(kb.version), fg))
+        quads.append(ox.Quad(version, _p("knowledgeDigest"), ox.Literal(kb.digest), fg))
+        files = [f.relative_to(kb.root).as_posix() for f in kb.files]
+        files += [e for e in EXTRA_FILES if (kb.root / e).is_file()]
+        for rel in files:
+            node = ox.NamedNode(f"{version.value}/file/{quote(rel, safe='')}")
+            content = (kb.root / rel).read_bytes().decode("utf-8")
+            quads += [ox.Quad(version, KNOWLEDGE_FILE, node, fg),
+                      ox.Quad(node, FILE_PATH, ox.Literal(rel), fg),
+                      ox.Quad(node, FILE_CONTENT, ox.Literal(content), fg)]
+        self.store.extend(quads)  # one transaction
+
+    def head(self) -> tuple[int, str]:
+        """(sequence number, digest) of the last record, (0, GENESIS) when empty."""
+        rows = list(self.store.query(f"""
+            SELECT ?n ?d WHERE {{ ?e <{SEQUENCE.value}> ?n ; <{RECORD_DIGEST.value}> ?d }}
+            ORDER BY DESC(?n) LIMIT 1"""))
+        if not rows:
+            return 0, GENESIS
+        return int(rows[0]["n"].value), rows[0]["d"].value
+
+    def add(self, evaluation: Evaluation, kb: KnowledgeBase) -> str:
+        """Write one evaluation (provenance, input, result, chain) in one transaction;
+        return its record digest."""
+        self.add_knowledge(kb)
+        g = ox.NamedNode(str(evaluation_iri(evaluation.evaluation_id)))
+        if self.store.contains_named_graph(g):
+            raise CmlkbError(f"evaluation {evaluation.evaluation_id} is already stored")
+        data = evaluation_graph(evaluation, kb).serialize(format="nt", encoding="utf-8")
+        triples = [ox.Triple(t.subject, t.predicate, t.object)
+                   for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
+        sequence, previous = self.head()
+        sequence += 1
+        triples += [
+            ox.Triple(g, INPUT_JSON, ox.Literal(canonical_json(evaluation.case))),
+            ox.Triple(g, RESULT_JSON, ox.Literal(canonical_json(evaluation.result))),
+            ox.Triple(g, SEQUENCE, ox.Literal(str(sequence), datatype=XSD_INTEGER)),
+            ox.Triple(g, PREVIOUS, ox.Literal(previous)),
+        ]
+        triples = _canonical(triples)
+        digest = record_digest(_ntriples(triples), previous)
+        quads = [ox.Quad(t.subject, t.predicate, t.object, g) for t in triples]
+        quads.append(ox.Quad(g, RECORD_DIGEST, ox.Literal(digest), g))
+        index = ox.DefaultGraph()
+        quads += [ox.Quad(g, SEQUENCE, ox.Literal(str(sequence), datatype=XSD_INTEGER), index),
+                  ox.Quad(g, RECORD_DIGEST, ox.Literal(digest), index)]
+        self.store.extend(quads)  # one transaction: all of the record or nothing
+        return digest
+
+    # ---------------------------------------------------------------- reading
+
+    def query(self, sparql: str, substitutions: dict[str, Any] | None = None) -> Any:
+        subs = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
+        return self.store.query(sparql, substitutions=subs)
+
+    def evaluation_ids(self) -> list[str]:
+        return [r.evaluation_id for r in self.records()]
+
+    def records(self) -> list[Record]:
+        """Every evaluation graph in the store (by its graph name), with the chain fields
+        found inside it, in sequence order (records without a number last)."""
+        out = []
+        for graph in self.store.named_graphs():
+            if not isinstance(graph, ox.NamedNode) or not graph.value.startswith(
+                    str(evaluation_iri(""))):
+                continue
+            ident = self._value(graph, _p("evaluationId"), graph)
+            seq = self._value(graph, SEQUENCE, graph)
+            out.append(Record(ident or graph.value.rsplit("/", 1)[-1], graph,
+                              int(seq) if seq is not None else None,
+                              self._value(graph, PREVIOUS, graph),
+                              self._value(graph, RECORD_DIGEST, graph)))
+        out.sort(key=lambda r: (r.sequence is None, r.sequence or 0, r.evaluation_id))
+        return out
+
+    def _value(self, subject: ox.NamedNode, predicate: ox.NamedNode,
+               graph: ox.NamedNode | ox.DefaultGraph) -> str | None:
+        for q in self.store.quads_for_pattern(subject, predicate, None, graph):
+            return str(q.object.value)
+        return None
+
+    def index(self) -> dict[str, tuple[int, str]]:
+        """The default-graph index: evaluation graph IRI -> (sequence, digest)."""
+        out: dict[str, tuple[int, str]] = {}
+        for q in self.store.quads_for_pattern(None, SEQUENCE, None, ox.DefaultGraph()):
+            digest = self._value(q.subject, RECORD_DIGEST, ox.DefaultGraph()) or ""
+            out[q.subject.value] = (int(q.object.value), digest)
+        return out
+
+    def recompute_digest(self, record: Record) -> str:
+        triples = [ox.Triple(q.subject, q.predicate, q.object)
+                   for q in self.store.quads_for_pattern(None, None, None, record.graph)
+                   if q.predicate != RECORD_DIGEST]
+        return record_digest(_ntriples(triples), record.previous or "")
+
+    def find(self, evaluation_id: str) -> ox.NamedNode:
+        """The graph of an evaluation id (a unique prefix of at least 6 characters works)."""
+        g = ox.NamedNode(str(evaluation_iri(evaluation_id)))
+        if self.store.contains_named_graph(g):
+            return g
+        matches = [r.graph for r in self.records()
+                   if len(evaluation_id) >= 6 and r.evaluation_id.startswith(evaluation_id)]
+        if len(matches) == 1:
+            return matches[0]
+        where = self.path or "the in-memory store"
+        raise InvalidInput(f"evaluation {evaluation_id!r} is not in the audit store at "
+                           f"{where}" + (" (ambiguous prefix)" if matches else "")
+                           + "; list the stored evaluations with `cmlkb query evaluations`")
+
+    def literal(self, graph: ox.NamedNode, predicate: ox.NamedNode) -> str:
+        value = self._value(graph, predicate, graph)
+        if value is None:
+            raise CmlkbError(f"record {graph.value} has no {predicate.value}")
+        return value
+
+    def stored_input(self, graph: ox.NamedNode) -> dict[str, Any]:
+        from cmlkb.case import parse_json
+
+        return dict(parse_json(self.literal(graph, INPUT_JSON)))
+
+    def stored_result(self, graph: ox.NamedNode) -> dict[str, Any]:
+        return dict(json.loads(self.literal(graph, RESULT_JSON)))
+
+    def knowledge_files(self, digest: str) -> dict[str, str]:
+        """Relative path -> text of each file of a stored knowledge version."""
+        fg = files_graph(digest)
+        out = {}
+        for q in self.store.quads_for_pattern(None, FILE_PATH, None, fg):
+            content = self._value(q.subject, FILE_CONTENT, fg)
+            out[q.object.value] = content or ""
+        if not out:
+            raise CmlkbError(f"knowledge version {digest} is not in the audit store")
+        return out
+
+
+@contextmanager
+def open_store(path: str | os.PathLike[str] | None = None, *,
+               create: bool = True) -> Iterator[AuditStore]:
+    """Open the on-disk audit store (created when absent unless create=False)."""
+    location = store_path(path)
+    if not create and not location.exists():
+        raise InvalidInput(f"no audit store at {location}: evaluate cases without "
+                           f"--no-store first, or give --store PATH (or set {ENV_VAR})")
+    try:
+        store = ox.Store(str(location))
+    except OSError as exc:
+        raise CmlkbError(f"cannot open the audit store at {location}: {exc} (is another "
+                         "cmlkb process writing to it?)") from exc
+    audit = AuditStore(store, location)
+    try:
+        yield audit
+        store.flush()
+    finally:
+        del audit
+        del store
+
+
+def memory_store() -> AuditStore:
+    """An in-memory store (explaining a case file without storing it)."""
+    return AuditStore(ox.Store(), None)
+
+
+__all__ = ["DEFAULT_LOCATION", "ENV_VAR", "GENESIS", "AuditStore", "Record", "memory_store",
+           "open_store", "record_digest", "store_path"]
