@@ -91,4 +91,5 @@ def test_unknown_mutation_is_left_for_validation_to_report(kb) -> None:
 
 def test_examples_are_read_from_the_repository() -> None:
     cases = load_case_files(sorted(EXAMPLES.glob("*.json")))
-    assert len(cases) == 6 and all(c.parse_error is None and c.case_id for c in cases)
+    shared = [c for c in cases if c.source[:2] in {"01", "02", "03", "04", "05", "06"}]
+    assert len(shared) == 6 and all(c.parse_error is None and c.case_id for c in cases)
