@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+from rdflib import RDF, Graph, URIRef
+
 from cmlkb import paths
 from cmlkb.knowledge import CASE, CML, KnowledgeBase
 from cmlkb.vocab import vocabularies
-from rdflib import RDF, Graph, URIRef
 
 CASE_BASE = str(CASE)
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")

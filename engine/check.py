@@ -23,6 +23,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from rdflib import Graph, Literal, Node, URIRef
+from rdflib.namespace import SH
+
 from cmlkb import paths
 from cmlkb.errors import CmlkbError
 from cmlkb.knowledge import (
@@ -32,8 +35,6 @@ from cmlkb.knowledge import (
     load_knowledge,
     load_knowledge_from,
 )
-from rdflib import Graph, Literal, Node, URIRef
-from rdflib.namespace import SH
 
 SEVERITIES = ("violation", "warning", "info")
 _SH_SEVERITY = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
@@ -134,7 +135,9 @@ def shacl_findings(graph: Graph, shapes: Graph | None = None) -> list[Finding]:
     _, report = shacl_report(graph, shapes)
     findings = []
     for result in report.subjects(SH.resultSeverity, None):
-        severity = _SH_SEVERITY.get(report.value(result, SH.resultSeverity), "violation")
+        severity = _SH_SEVERITY.get(
+            URIRef(str(report.value(result, SH.resultSeverity))), "violation"
+        )
         source = report.value(result, SH.sourceConstraint) or report.value(result, SH.sourceShape)
         focus = report.value(result, SH.focusNode)
         path = report.value(result, SH.resultPath)
@@ -149,7 +152,12 @@ def shacl_findings(graph: Graph, shapes: Graph | None = None) -> list[Finding]:
         if where:
             message = f"{message} [{', '.join(where)}]"
         findings.append(
-            Finding(severity, f"shacl:{_local_name(source)}", _curie(graph, focus), message)
+            Finding(
+                severity,
+                f"shacl:{_local_name(source) if source else 'shape'}",
+                _curie(graph, focus) if focus is not None else "-",
+                message,
+            )
         )
     return findings
 
@@ -295,8 +303,7 @@ def rule_findings(kb: KnowledgeBase) -> list[Finding]:
     from cmlkb.rules import lint_rules
 
     return [
-        Finding(p.severity, "rules", f"rules/{p.file}: {p.rule}", p.message)
-        for p in lint_rules(kb)
+        Finding(p.severity, "rules", f"rules/{p.file}: {p.rule}", p.message) for p in lint_rules(kb)
     ]
 
 

@@ -30,26 +30,34 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cmlkb", description=__doc__.splitlines()[0],
-                                     epilog=DISCLAIMER)
+    parser = argparse.ArgumentParser(
+        prog="cmlkb", description=__doc__.splitlines()[0], epilog=DISCLAIMER
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("evaluate", help=COMMANDS["evaluate"][2])
     p.add_argument("files", nargs="+", metavar="FILE", help="case files (.json or .jsonl)")
-    p.add_argument("--format", default="text",
-                   choices=["text", "json", "turtle", "jsonld", "patient"])
+    p.add_argument(
+        "--format", default="text", choices=["text", "json", "turtle", "jsonld", "patient"]
+    )
     p.add_argument("--guideline", default=None, help="eln-2020 (default), eln-2013")
     p.add_argument("--nccn", default=None, help="NCCN edition reported beside ELN")
-    p.add_argument("--classification", default=None,
-                   help="phase classification: eln (default), who-2016, who-2022, icc-2022")
+    p.add_argument(
+        "--classification",
+        default=None,
+        help="phase classification: eln (default), who-2016, who-2022, icc-2022",
+    )
     p.add_argument("--no-store", action="store_true", help="do not keep the evaluation")
     p.add_argument("--store", default=None, help="audit store folder")
 
     p = sub.add_parser("explain", help=COMMANDS["explain"][2])
     p.add_argument("target", metavar="EVALUATION_ID_OR_CASE_FILE")
     p.add_argument("--drug", required=True)
-    p.add_argument("--why-not", action="store_true",
-                   help="explain why the drug is not a candidate or preferred")
+    p.add_argument(
+        "--why-not",
+        action="store_true",
+        help="explain why the drug is not a candidate or preferred",
+    )
     p.add_argument("--format", default="text", choices=["text", "json"])
     p.add_argument("--guideline", default=None)
     p.add_argument("--store", default=None)
@@ -60,10 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help=COMMANDS["check"][2])
     p.add_argument("--format", default="text", choices=["text", "json"])
-    p.add_argument("--no-reasoner", action="store_true",
-                   help="skip the OWL consistency check (needs Java)")
-    p.add_argument("--root", default=None,
-                   help="check the knowledge under this folder instead of the installed one")
+    p.add_argument(
+        "--no-reasoner", action="store_true", help="skip the OWL consistency check (needs Java)"
+    )
+    p.add_argument(
+        "--root",
+        default=None,
+        help="check the knowledge under this folder instead of the installed one",
+    )
 
     p = sub.add_parser("query", help=COMMANDS["query"][2])
     p.add_argument("name")

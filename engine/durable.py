@@ -31,9 +31,10 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from cmlkb.errors import CmlkbError
 from durable import engine as _engine
 from durable.engine import Host, MessageNotHandledException
+
+from cmlkb.errors import CmlkbError
 
 Fact = dict[str, Any]
 Match = tuple[str, dict[str, Fact]]  # (rule id, alias -> matched fact)
@@ -76,8 +77,9 @@ def _drain(ruleset_name: str) -> None:
         result = _engine.durable_rules_engine.start_action(rules._handle)
         if not result:
             break
-        rules._flush_actions(json.loads(result[0]), {"message": json.loads(result[1])},
-                             result[2], done)
+        rules._flush_actions(
+            json.loads(result[0]), {"message": json.loads(result[1])}, result[2], done
+        )
     if errors:
         raise CmlkbError(f"a rule action failed: {errors[0]}")
 

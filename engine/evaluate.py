@@ -42,8 +42,10 @@ def _default(kb: KnowledgeBase, cls: str, family: str | None = None) -> str:
           {"?x cml:guidelineFamily '" + family + "' ." if family else ""} }}"""
     rows = [str(r["code"]) for r in kb.select(query)]
     if len(rows) != 1:
-        raise InvalidInput(f"the knowledge base must mark exactly one default {cls}"
-                           f"{' (' + family + ')' if family else ''}; found {rows}")
+        raise InvalidInput(
+            f"the knowledge base must mark exactly one default {cls}"
+            f"{' (' + family + ')' if family else ''}; found {rows}"
+        )
     return rows[0]
 
 
@@ -56,8 +58,12 @@ def _choices(kb: KnowledgeBase, cls: str, family: str | None = None) -> list[str
     return sorted(str(r["code"]) for r in kb.select(query))
 
 
-def selection_for(kb: KnowledgeBase, guideline: str | None = None, nccn: str | None = None,
-                  classification: str | None = None) -> dict[str, str]:
+def selection_for(
+    kb: KnowledgeBase,
+    guideline: str | None = None,
+    nccn: str | None = None,
+    classification: str | None = None,
+) -> dict[str, str]:
     """The guideline editions and phase classification of an evaluation; the defaults are
     the ones the knowledge base marks cml:isDefault."""
     chosen = {
@@ -65,14 +71,16 @@ def selection_for(kb: KnowledgeBase, guideline: str | None = None, nccn: str | N
         "nccn": nccn or _default(kb, "Guideline", "nccn"),
         "classification": classification or _default(kb, "ClassificationSystem"),
     }
-    for key, cls, family, option in (("guideline", "Guideline", "eln", "--guideline"),
-                                     ("nccn", "Guideline", "nccn", "--nccn"),
-                                     ("classification", "ClassificationSystem", None,
-                                      "--classification")):
+    for key, cls, family, option in (
+        ("guideline", "Guideline", "eln", "--guideline"),
+        ("nccn", "Guideline", "nccn", "--nccn"),
+        ("classification", "ClassificationSystem", None, "--classification"),
+    ):
         allowed = _choices(kb, cls, family)
         if chosen[key] not in allowed:
-            raise InvalidInput(f"{option} {chosen[key]!r} is not known; expected one of "
-                               f"{', '.join(allowed)}")
+            raise InvalidInput(
+                f"{option} {chosen[key]!r} is not known; expected one of {', '.join(allowed)}"
+            )
     return chosen
 
 
@@ -81,8 +89,12 @@ def input_digest(case: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def evaluate_case(case: dict[str, Any], kb: KnowledgeBase, selection: dict[str, str],
-                  evaluation_id: str | None = None) -> Evaluation:
+def evaluate_case(
+    case: dict[str, Any],
+    kb: KnowledgeBase,
+    selection: dict[str, str],
+    evaluation_id: str | None = None,
+) -> Evaluation:
     """Evaluate one validated, normalised case."""
     evaluation_id = evaluation_id or uuid.uuid4().hex
     inference = infer(kb, case_facts(case, selection))
@@ -98,8 +110,9 @@ def validated_cases(files: list[Path], kb: KnowledgeBase) -> list[dict[str, Any]
     inputs = load_case_files(files)
     report = validate(inputs, kb)
     if not report.ok:
-        raise InvalidInput("invalid input; nothing was evaluated or stored.\n"
-                           + format_text(report).rstrip())
+        raise InvalidInput(
+            "invalid input; nothing was evaluated or stored.\n" + format_text(report).rstrip()
+        )
     return [report.cases[i.case_id] for i in inputs if i.case_id in report.cases]
 
 

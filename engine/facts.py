@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from cmlkb import paths
 
 DAYS_PER_MONTH = Decimal("30.4375")  # 365.25 / 12: the calendar, not a clinical threshold
@@ -281,8 +282,12 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
             for m, protein in enumerate(members):
                 out.append(
                     CaseFact(
-                        {"kind": "compound-member", "analysis": a, "compound": c,
-                         "protein": protein},
+                        {
+                            "kind": "compound-member",
+                            "analysis": a,
+                            "compound": c,
+                            "protein": protein,
+                        },
                         f"mutation_analyses[{a}].compound[{c}][{m}]",
                     )
                 )
@@ -314,8 +319,14 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
     for i, code in enumerate(diagnosis.get("additional_chromosomal_abnormalities", [])):
         out.append(
             CaseFact(
-                {"kind": "aca", "origin": "diagnosis", "idx": -1, "code": code,
-                 "day": day_number(diagnosis["date"]), "on_treatment": False},
+                {
+                    "kind": "aca",
+                    "origin": "diagnosis",
+                    "idx": -1,
+                    "code": code,
+                    "day": day_number(diagnosis["date"]),
+                    "on_treatment": False,
+                },
                 f"diagnosis.additional_chromosomal_abnormalities[{i}]",
             )
         )
@@ -339,8 +350,14 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
         for j, code in enumerate(cyto.get("abnormalities", [])):
             out.append(
                 CaseFact(
-                    {"kind": "aca", "origin": "cytogenetics", "idx": i, "code": code, "day": d,
-                     "on_treatment": d >= first_start},
+                    {
+                        "kind": "aca",
+                        "origin": "cytogenetics",
+                        "idx": i,
+                        "code": code,
+                        "day": d,
+                        "on_treatment": d >= first_start,
+                    },
                     f"cytogenetics[{i}].abnormalities[{j}]",
                 )
             )
@@ -351,9 +368,9 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
         d = day_number(h["date"])
         values = dict(h)
         if "blasts_percent" in h and "promyelocytes_percent" in h:
-            values["blasts_plus_promyelocytes_percent"] = (
-                Decimal(str(h["blasts_percent"])) + Decimal(str(h["promyelocytes_percent"]))
-            )
+            values["blasts_plus_promyelocytes_percent"] = Decimal(
+                str(h["blasts_percent"])
+            ) + Decimal(str(h["promyelocytes_percent"]))
         for param, value in values.items():
             if param == "date":
                 continue
@@ -361,8 +378,15 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
             number = int(value) if isinstance(value, bool) else scaled(value, unit)
             out.append(
                 CaseFact(
-                    {"kind": "lab", "idx": i, "param": param, "value": number, "day": d,
-                     "on_treatment": d >= first_start, "latest": i == latest_heme},
+                    {
+                        "kind": "lab",
+                        "idx": i,
+                        "param": param,
+                        "value": number,
+                        "day": d,
+                        "on_treatment": d >= first_start,
+                        "latest": i == latest_heme,
+                    },
                     f"hematology[{i}].{param}",
                 )
             )
@@ -370,8 +394,13 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
         d = day_number(pa["date"])
         out.append(
             CaseFact(
-                {"kind": "phase-assessment", "idx": i, "day": d, "phase": pa["phase"],
-                 "on_treatment": d >= first_start},
+                {
+                    "kind": "phase-assessment",
+                    "idx": i,
+                    "day": d,
+                    "phase": pa["phase"],
+                    "on_treatment": d >= first_start,
+                },
                 f"phase_assessments[{i}]",
             )
         )

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
+from rdflib import OWL, XSD, Graph, Namespace, URIRef
+
 from cmlkb import paths
 from cmlkb.errors import CmlkbError
-from rdflib import OWL, XSD, Graph, Namespace, URIRef
 
 CML = Namespace("https://w3id.org/cmlkb/ontology#")
 KB = Namespace("https://w3id.org/cmlkb/kb/")
@@ -97,8 +98,15 @@ class KnowledgeBase:
     store for the SPARQL the engine runs on every start (fast; engine-notes C5), and
     `graph`, an rdflib graph for pySHACL, owlready2 and rdflib-based tooling."""
 
-    def __init__(self, version: str, digest: str, root: Path, files: list[Path],
-                 turtle: list[Path], store: ox.Store) -> None:
+    def __init__(
+        self,
+        version: str,
+        digest: str,
+        root: Path,
+        files: list[Path],
+        turtle: list[Path],
+        store: ox.Store,
+    ) -> None:
         self.version = version
         self.digest = digest
         self.root = root
@@ -119,12 +127,7 @@ class KnowledgeBase:
 
     def select(self, query: str) -> list[dict[str, Any]]:
         """Rows of a SPARQL SELECT over the knowledge, unbound variables left out."""
-        solutions = self._store.query(query)
-        names = [v.value for v in solutions.variables]
-        return [
-            {name: _python(sol[name]) for name in names if sol[name] is not None}
-            for sol in solutions
-        ]
+        return _select(self._store, query)
 
 
 def bind_prefixes(graph: Graph) -> Graph:
@@ -162,12 +165,15 @@ def load_knowledge_from(root: Path) -> KnowledgeBase:
     store = load_store(files)
     rows = [
         q["version"]
-        for q in _select(store, f"SELECT ?version WHERE {{ <{ONTOLOGY_IRI}> "
-                                f"<{OWL.versionInfo}> ?version }}")
+        for q in _select(
+            store, f"SELECT ?version WHERE {{ <{ONTOLOGY_IRI}> <{OWL.versionInfo}> ?version }}"
+        )
     ]
     if len(rows) != 1:
-        raise CmlkbError("ontology/cmlkb.ttl needs exactly one owl:versionInfo: the knowledge "
-                         f"version (found {len(rows)})")
+        raise CmlkbError(
+            "ontology/cmlkb.ttl needs exactly one owl:versionInfo: the knowledge "
+            f"version (found {len(rows)})"
+        )
     all_files = files + inference_files(root)
     return KnowledgeBase(
         version=str(rows[0]),
@@ -181,6 +187,8 @@ def load_knowledge_from(root: Path) -> KnowledgeBase:
 
 def _select(store: ox.Store, query: str) -> list[dict[str, Any]]:
     solutions = store.query(query)
+    if not isinstance(solutions, ox.QuerySolutions):
+        raise CmlkbError("a knowledge query must be a SPARQL SELECT")
     names = [v.value for v in solutions.variables]
     return [{n: _python(s[n]) for n in names if s[n] is not None} for s in solutions]
 

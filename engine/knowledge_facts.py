@@ -51,8 +51,11 @@ def convert_row(kind: str, spec: dict[str, Any], row: dict[str, Any], schema: An
             elif parts[0] == "daily":
                 # daily:<unit>:<frequency field>: a dose times the doses a day
                 per_day = schema.doses_per_day[str(row.get(parts[2]) or "QD")]
-                fact[name] = -1 if value is None else scaled(
-                    Decimal(str(value)) * Decimal(str(per_day)), parts[1])
+                fact[name] = (
+                    -1
+                    if value is None
+                    else scaled(Decimal(str(value)) * Decimal(str(per_day)), parts[1])
+                )
             elif parts[0] in ("scaled", "lower", "upper"):
                 unit = parts[1]
                 if unit == "lab":

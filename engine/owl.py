@@ -77,8 +77,8 @@ def hermit_compatible(graph: Graph) -> tuple[Graph, tuple[str, ...]]:
             and o not in OWL2_DATATYPES
         ):
             ranges.append(
-                f"{graph.namespace_manager.normalizeUri(s)} rdfs:range "
-                f"{graph.namespace_manager.normalizeUri(o)}"
+                f"{graph.namespace_manager.normalizeUri(str(s))} rdfs:range "
+                f"{graph.namespace_manager.normalizeUri(str(o))}"
             )
             continue
         kept.add((s, p, o))

@@ -116,8 +116,9 @@ def infer(kb: KnowledgeBase, facts: list[CaseFact]) -> Inference:
     for ruleset, stratum_rules, used, negated in compiled.strata:
         stratum_ids = {r.id for r in stratum_rules}
 
-        def conclude(match: durable.Match, used: set[str] = used,
-                     stratum_ids: set[str] = stratum_ids) -> list[dict[str, Any]]:
+        def conclude(
+            match: durable.Match, used: set[str] = used, stratum_ids: set[str] = stratum_ids
+        ) -> list[dict[str, Any]]:
             rule_id, bound = match
             if rule_id not in stratum_ids:
                 raise CmlkbError(f"rule {rule_id} fired outside its stratum")

@@ -45,13 +45,19 @@ def headline(result: dict[str, Any]) -> str:
     response = result["response"]
     usable = [d["drug"] for d in result["drugs"] if d["status"] in ("preferred", "candidate")]
     if not usable:
-        usable = [f"{d['drug']} (with caution)" for d in result["drugs"]
-                  if d["status"] == "caution"
-                  and any(r["effect"] in ("preferred", "candidate") for r in d["reasons"])]
+        usable = [
+            f"{d['drug']} (with caution)"
+            for d in result["drugs"]
+            if d["status"] == "caution"
+            and any(r["effect"] in ("preferred", "candidate") for r in d["reasons"])
+        ]
     parts: list[str] = []
     if response["eln"] == "failure":
-        confirmed = "" if resistance["extrinsic_causes_excluded"] else (
-            " (not yet confirmed as true resistance: extrinsic causes not excluded)")
+        confirmed = (
+            ""
+            if resistance["extrinsic_causes_excluded"]
+            else (" (not yet confirmed as true resistance: extrinsic causes not excluded)")
+        )
         parts.append(f"ELN failure, {resistance['status']} resistance{confirmed}")
     elif response["eln"]:
         parts.append(f"ELN {response['eln']}")
@@ -76,10 +82,18 @@ def clinician_text(result: dict[str, Any]) -> str:
         f"Conclusion: {headline(result)}",
         "",
         "Response",
-        _line("time on current TKI", f"{r['months_on_current_therapy']} months"
-              if r["months_on_current_therapy"] is not None else "off therapy"),
-        _line("latest BCR::ABL1 (IS)", f"{r['latest_bcr_abl1_is_percent']} %"
-              if r["latest_bcr_abl1_is_percent"] is not None else "no result"),
+        _line(
+            "time on current TKI",
+            f"{r['months_on_current_therapy']} months"
+            if r["months_on_current_therapy"] is not None
+            else "off therapy",
+        ),
+        _line(
+            "latest BCR::ABL1 (IS)",
+            f"{r['latest_bcr_abl1_is_percent']} %"
+            if r["latest_bcr_abl1_is_percent"] is not None
+            else "no result",
+        ),
         _line("molecular response", r["molecular_response"] or "unknown"),
         _line(f"ELN ({result['knowledge']['guideline']})", _category(r["eln"], r["eln_basis"])),
         _line(f"NCCN ({result['knowledge']['nccn']})", _category(r["nccn"], r["nccn_basis"])),
@@ -87,32 +101,48 @@ def clinician_text(result: dict[str, Any]) -> str:
     if r["guidelines_disagree"]:
         out.append("  ELN and NCCN disagree here; both are shown, neither is merged.")
     res = result["resistance"]
-    out += ["", "Resistance",
-            _line("status", res["status"]),
-            _line("extrinsic causes", "excluded" if res["extrinsic_causes_excluded"]
-                  else "NOT excluded: " + (", ".join(res["extrinsic_causes"]) or "no data"))]
+    out += [
+        "",
+        "Resistance",
+        _line("status", res["status"]),
+        _line(
+            "extrinsic causes",
+            "excluded"
+            if res["extrinsic_causes_excluded"]
+            else "NOT excluded: " + (", ".join(res["extrinsic_causes"]) or "no data"),
+        ),
+    ]
     mt = result["mutation_testing"]
-    out.append(_line("mutation testing", mt["indication"] + (f" ({mt['method']} preferred)"
-                                                             if mt["method"] else "")))
+    out.append(
+        _line(
+            "mutation testing",
+            mt["indication"] + (f" ({mt['method']} preferred)" if mt["method"] else ""),
+        )
+    )
     out += ["", "TKIs (status: strongest reason wins; excluded drugs must not be used)"]
-    for d in sorted(result["drugs"], key=lambda d: (STATUS_ORDER.index(d["status"]),
-                                                     d["drug"])):
+    for d in sorted(result["drugs"], key=lambda d: (STATUS_ORDER.index(d["status"]), d["drug"])):
         out.append(f"  {d['drug']:<15} {d['status'].upper()}")
         for reason in d["reasons"]:
             cite = reason.get("citation") or reason.get("source") or ""
             evidence = f" [{reason['evidence']}]" if reason.get("evidence") else ""
-            out.append(f"      - {reason['effect']}: {reason['kind']} ({reason['detail']})"
-                       f"{evidence} - rule {reason['rule']}")
+            out.append(
+                f"      - {reason['effect']}: {reason['kind']} ({reason['detail']})"
+                f"{evidence} - rule {reason['rule']}"
+            )
             if reason.get("statement"):
                 out.append(f"        {reason['statement']}: {_short(cite)}")
     for advice in result.get("dose_advice", []):
-        out.append(f"  dose: {advice['drug']} {advice['dose_mg']:g} mg {advice['frequency']} "
-                   f"({advice['detail']})")
+        out.append(
+            f"  dose: {advice['drug']} {advice['dose_mg']:g} mg {advice['frequency']} "
+            f"({advice['detail']})"
+        )
     t = result["transplant"]
     out += ["", "Allogeneic transplant: " + ("CONSIDER" if t["consider"] else "not indicated now")]
     for reason in t["reasons"]:
-        out.append(f"  - {reason['trigger']}: {reason['detail']} - rule {reason['rule']}"
-                   + (f"; {reason['statement']}" if reason.get("statement") else ""))
+        out.append(
+            f"  - {reason['trigger']}: {reason['detail']} - rule {reason['rule']}"
+            + (f"; {reason['statement']}" if reason.get("statement") else "")
+        )
     for option in result.get("options", []):
         if option is result.get("options", [])[0]:
             out += ["", "Other options"]
@@ -123,8 +153,11 @@ def clinician_text(result: dict[str, Any]) -> str:
         for item in result["insufficient_data"]:
             out.append(f"  - {item['conclusion']}: needs {item['missing']}")
     k = result["knowledge"]
-    out += ["", f"Knowledge {k['version']} ({k['digest'][:19]}...), evaluation "
-                f"{result['evaluation_id']}", DISCLAIMER]
+    out += [
+        "",
+        f"Knowledge {k['version']} ({k['digest'][:19]}...), evaluation {result['evaluation_id']}",
+        DISCLAIMER,
+    ]
     return "\n".join(out)
 
 

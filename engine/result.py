@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from rdflib import Literal
+
 from cmlkb import paths
 from cmlkb.knowledge import CML, KnowledgeBase
 from cmlkb.reasoner import FactRecord, Inference
-from rdflib import Literal
 
 DISCLAIMER = (
     "cmlkb is decision support for clinicians, not a medical device: every conclusion must "
@@ -42,7 +43,7 @@ def compact(iri: str) -> str:
 
     for prefix, ns in PREFIXES.items():
         if iri.startswith(str(ns)):
-            return f"{prefix}:{iri[len(str(ns)):]}"
+            return f"{prefix}:{iri[len(str(ns)) :]}"
     return iri
 
 
@@ -54,13 +55,22 @@ def citations(kb: KnowledgeBase) -> dict[str, Citation]:
     rows: dict[str, dict[str, Any]] = {}
     for r in kb.select(query):
         s = str(r["statement"])
-        entry = rows.setdefault(s, {"evidence": str(r["evidence"]), "sources": {},
-                                    "locator": str(r.get("locator") or ""),
-                                    "comment": str(r.get("comment") or ""),
-                                    "plain": str(r.get("plain") or "")})
+        entry = rows.setdefault(
+            s,
+            {
+                "evidence": str(r["evidence"]),
+                "sources": {},
+                "locator": str(r.get("locator") or ""),
+                "comment": str(r.get("comment") or ""),
+                "plain": str(r.get("plain") or ""),
+            },
+        )
         src = compact(str(r["source"]))
-        ident = (r.get("doi") and f"doi:{r['doi']}") or (r.get("pmid") and f"PMID {r['pmid']}") \
+        ident = (
+            (r.get("doi") and f"doi:{r['doi']}")
+            or (r.get("pmid") and f"PMID {r['pmid']}")
             or str(r.get("url") or "")
+        )
         entry["sources"][src] = f"{r.get('sourceTitle') or src}" + (f" ({ident})" if ident else "")
     out = {
         s: Citation(
@@ -117,14 +127,19 @@ def knowledge_premises(inference: Inference, record: FactRecord) -> list[str]:
     return out
 
 
-def _source_of(kb: KnowledgeBase, inference: Inference, record: FactRecord,
-               rule_source: str) -> dict[str, Any]:
+def _source_of(
+    kb: KnowledgeBase, inference: Inference, record: FactRecord, rule_source: str
+) -> dict[str, Any]:
     cites = citations(kb)
     for iri in knowledge_premises(inference, record):
         c = cites.get(iri)
         if c:
-            return {"statement": c.statement, "evidence": c.evidence,
-                    "source": ", ".join(c.sources), "citation": c.citation}
+            return {
+                "statement": c.statement,
+                "evidence": c.evidence,
+                "source": ", ".join(c.sources),
+                "citation": c.citation,
+            }
     return {"statement": None, "evidence": None, "source": rule_source, "citation": None}
 
 
@@ -152,10 +167,27 @@ def build_result(
     evaluation_id: str,
 ) -> dict[str, Any]:
     rk = ranks(kb)
-    facts = {k: inference.of_kind(k) for k in (
-        "case", "bcr", "response-level", "current-finding", "resistance", "extrinsic",
-        "extrinsic-causes-excluded", "testing", "drug-reason", "insufficient",
-        "transplant-reason", "action", "dose-advice", "drug", "finding", "option")}
+    facts = {
+        k: inference.of_kind(k)
+        for k in (
+            "case",
+            "bcr",
+            "response-level",
+            "current-finding",
+            "resistance",
+            "extrinsic",
+            "extrinsic-causes-excluded",
+            "testing",
+            "drug-reason",
+            "insufficient",
+            "transplant-reason",
+            "action",
+            "dose-advice",
+            "drug",
+            "finding",
+            "option",
+        )
+    }
     case_fact = facts["case"][0].fact
 
     # response ------------------------------------------------------------------------
@@ -188,8 +220,11 @@ def build_result(
     # resistance ----------------------------------------------------------------------
     status_rank = rk.get("ResistanceStatus", {})
     statuses = [r.fact for r in facts["resistance"]]
-    status = (max(statuses, key=lambda f: status_rank.get(f["status"], 0))["status"]
-              if statuses else "none")
+    status = (
+        max(statuses, key=lambda f: status_rank.get(f["status"], 0))["status"]
+        if statuses
+        else "none"
+    )
     excluded = bool(facts["extrinsic-causes-excluded"])
     extrinsic = sorted({r.fact["detail"] for r in facts["extrinsic"]})
 
@@ -198,8 +233,11 @@ def build_result(
     if testing:
         top = max(testing, key=lambda f: f["rank"])
         indication = top["indication"]
-        method = None if top["method"] in ("none", None) or indication == "not-indicated" \
+        method = (
+            None
+            if top["method"] in ("none", None) or indication == "not-indicated"
             else top["method"]
+        )
     else:
         indication, method = "not-indicated", None
 
@@ -217,13 +255,18 @@ def build_result(
             if key in reasons:
                 reasons[key]["details"].add(f["detail"])
                 continue
-            reasons[key] = {"kind": f["reason"], "effect": f["effect"], "rule": rule,
-                            "details": {f["detail"]},
-                            **_source_of(kb, inference, r, rule_source)}
+            reasons[key] = {
+                "kind": f["reason"],
+                "effect": f["effect"],
+                "rule": rule,
+                "details": {f["detail"]},
+                **_source_of(kb, inference, r, rule_source),
+            }
         for reason in reasons.values():
             reason["detail"] = ", ".join(sorted(reason.pop("details")))
-        ordered = sorted(reasons.values(),
-                         key=lambda x: (-strength.get(x["effect"], 0), x["kind"], x["detail"]))
+        ordered = sorted(
+            reasons.values(), key=lambda x: (-strength.get(x["effect"], 0), x["kind"], x["detail"])
+        )
         status_code = ordered[0]["effect"] if ordered else "candidate"
         drugs.append({"drug": d, "status": status_code, "reasons": ordered})
     drugs.sort(key=lambda x: (strength.get(x["status"], 0), x["drug"]))
@@ -236,24 +279,35 @@ def build_result(
             transplant_reasons[trigger]["details"].add(r.fact["detail"])
             continue
         rule, rule_source = _rule_ref(inference, r)
-        transplant_reasons[trigger] = {"trigger": trigger, "details": {r.fact["detail"]},
-                                       "rule": rule,
-                                       **_source_of(kb, inference, r, rule_source)}
+        transplant_reasons[trigger] = {
+            "trigger": trigger,
+            "details": {r.fact["detail"]},
+            "rule": rule,
+            **_source_of(kb, inference, r, rule_source),
+        }
     for reason in transplant_reasons.values():
         reason["detail"] = "; ".join(sorted(reason.pop("details")))
     options = _options(kb, inference, facts["option"], strength)
     actions = sorted({r.fact["code"] for r in facts["action"]})
     insufficient = sorted(
-        ({"conclusion": r.fact["conclusion"], "missing": r.fact["missing"]}
-         for r in facts["insufficient"]),
+        (
+            {"conclusion": r.fact["conclusion"], "missing": r.fact["missing"]}
+            for r in facts["insufficient"]
+        ),
         key=lambda x: (x["conclusion"], x["missing"]),
     )
     insufficient = [dict(t) for t in {tuple(i.items()) for i in insufficient}]
     insufficient.sort(key=lambda x: (x["conclusion"], x["missing"]))
     dose_advice = sorted(
-        ({"drug": r.fact["drug"], "dose_mg": r.fact["dose"] / 100,
-          "frequency": r.fact["frequency"], "detail": r.fact["detail"]}
-         for r in facts["dose-advice"]),
+        (
+            {
+                "drug": r.fact["drug"],
+                "dose_mg": r.fact["dose"] / 100,
+                "frequency": r.fact["frequency"],
+                "detail": r.fact["detail"],
+            }
+            for r in facts["dose-advice"]
+        ),
         key=lambda x: (x["drug"], x["detail"]),
     )
 
@@ -261,9 +315,13 @@ def build_result(
         "case": case["id"],
         "evaluation_id": evaluation_id,
         "assessed_on": case["assessed_on"],
-        "knowledge": {"version": kb.version, "digest": kb.digest,
-                      "guideline": selection["guideline"], "nccn": selection["nccn"],
-                      "classification": selection["classification"]},
+        "knowledge": {
+            "version": kb.version,
+            "digest": kb.digest,
+            "guideline": selection["guideline"],
+            "nccn": selection["nccn"],
+            "classification": selection["classification"],
+        },
         "response": {
             "months_on_current_therapy": _months(case_fact["months_on_current"]),
             "latest_bcr_abl1_is_percent": latest_value,
@@ -274,23 +332,30 @@ def build_result(
             "nccn_basis": nccn_basis,
             "guidelines_disagree": _disagree(kb, eln, nccn),
         },
-        "resistance": {"status": status, "extrinsic_causes_excluded": excluded,
-                       "extrinsic_causes": extrinsic},
+        "resistance": {
+            "status": status,
+            "extrinsic_causes_excluded": excluded,
+            "extrinsic_causes": extrinsic,
+        },
         "mutation_testing": {"indication": indication, "method": method},
         "drugs": drugs,
         "dose_advice": dose_advice,
         "insufficient_data": insufficient,
-        "transplant": {"consider": bool(transplant_reasons),
-                       "reasons": sorted(transplant_reasons.values(),
-                                         key=lambda x: (x["trigger"], x["detail"]))},
+        "transplant": {
+            "consider": bool(transplant_reasons),
+            "reasons": sorted(
+                transplant_reasons.values(), key=lambda x: (x["trigger"], x["detail"])
+            ),
+        },
         "options": options,
         "actions": actions,
         "disclaimer": DISCLAIMER,
     }
 
 
-def _options(kb: KnowledgeBase, inference: Inference, records: list[FactRecord],
-             strength: dict[str, int]) -> list[dict[str, Any]]:
+def _options(
+    kb: KnowledgeBase, inference: Inference, records: list[FactRecord], strength: dict[str, int]
+) -> list[dict[str, Any]]:
     """Non-TKI options (contract `options`), each with the strongest effect among its
     reasons, like drugs."""
     grouped: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
@@ -302,8 +367,12 @@ def _options(kb: KnowledgeBase, inference: Inference, records: list[FactRecord],
         if key in reasons:
             reasons[key]["details"].add(f["detail"])
             continue
-        reasons[key] = {"effect": f["effect"], "rule": rule, "details": {f["detail"]},
-                        **_source_of(kb, inference, r, rule_source)}
+        reasons[key] = {
+            "effect": f["effect"],
+            "rule": rule,
+            "details": {f["detail"]},
+            **_source_of(kb, inference, r, rule_source),
+        }
     out = []
     for option, reasons in grouped.items():
         listed = []
@@ -324,8 +393,9 @@ def _disagree(kb: KnowledgeBase, eln: str | None, nccn: str | None) -> bool:
         return False
     severity = ranks(kb).get("ResponseCategory", {})
     eln_scale = max(severity.get(c, 0) for c in ("optimal", "warning", "failure")) or 1
-    nccn_scale = max(severity.get(c, 0) for c in ("green", "light-green", "yellow", "orange",
-                                                    "red")) or 1
+    nccn_scale = (
+        max(severity.get(c, 0) for c in ("green", "light-green", "yellow", "orange", "red")) or 1
+    )
     return abs(severity[eln] / eln_scale - severity[nccn] / nccn_scale) >= 0.5
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from cmlkb.errors import CmlkbError
 
 REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
@@ -304,7 +305,7 @@ def compile_rule(rule: Rule) -> dict[str, Any]:
         kind = negated_kind(cond.kind) if cond.negated else cond.kind
         clauses = [{"kind": kind}] + [_test_definition(t) for t in cond.tests]
         expr = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-        name = f"n{i}$not" if cond.negated else cond.alias
+        name = f"n{i}$not" if cond.negated or cond.alias is None else cond.alias
         terms.append({name: expr})
     return {"all": terms}
 
@@ -347,6 +348,7 @@ def lint(rules: list[Rule], schema: Any, source_iris: set[str]) -> list[RuleProb
     produced = {k for r in rules for k in r.produces}
     base = set(schema.case_kinds) | set(schema.knowledge_kinds)
     for r in rules:
+
         def problem(message: str, r: Rule = r, severity: str = "violation") -> None:
             problems.append(RuleProblem(r.file, r.id, message, severity))
 
@@ -391,10 +393,13 @@ def lint(rules: list[Rule], schema: Any, source_iris: set[str]) -> list[RuleProb
                             f"'{ref.alias}' is bound; bind it in an earlier condition"
                         )
                     elif fields.get(bound[ref.alias]) and ref.field not in fields[bound[ref.alias]]:
-                        problem(f"${ref.alias}.{ref.field}: kind '{bound[ref.alias]}' has no "
-                                f"field '{ref.field}'")
+                        problem(
+                            f"${ref.alias}.{ref.field}: kind '{bound[ref.alias]}' has no "
+                            f"field '{ref.field}'"
+                        )
                 literal_numbers = [
-                    v for v in (t.value if t.op == "in" else (t.value,))
+                    v
+                    for v in (t.value if t.op == "in" else (t.value,))
                     if isinstance(v, int | float) and not isinstance(v, bool) and v not in (-1, 0)
                 ]
                 if literal_numbers:
@@ -409,15 +414,15 @@ def lint(rules: list[Rule], schema: Any, source_iris: set[str]) -> list[RuleProb
             for value in c.values():
                 for ref in _conclusion_refs(value):
                     if ref.alias not in bound:
-                        problem(f"conclusion refers to ${ref.alias}.{ref.field}, not bound in "
-                                "'when'")
+                        problem(
+                            f"conclusion refers to ${ref.alias}.{ref.field}, not bound in 'when'"
+                        )
                     elif fields.get(bound[ref.alias]) and ref.field not in fields[bound[ref.alias]]:
-                        problem(f"conclusion: kind '{bound[ref.alias]}' has no field "
-                                f"'{ref.field}'")
+                        problem(f"conclusion: kind '{bound[ref.alias]}' has no field '{ref.field}'")
             declared = schema.derived_kinds.get(c["kind"])
             if declared is not None:
                 wanted = set((declared or {}).get("fields", {}))
-                missing, extra = wanted - set(c) , set(c) - wanted - {"kind"}
+                missing, extra = wanted - set(c), set(c) - wanted - {"kind"}
                 if missing or extra:
                     problem(
                         f"conclusion of kind '{c['kind']}' must have the fields declared in "
@@ -428,8 +433,14 @@ def lint(rules: list[Rule], schema: Any, source_iris: set[str]) -> list[RuleProb
         sizes[r.stratum] = sizes.get(r.stratum, 0) + 1
     for s, n in sizes.items():
         if n > MAX_RULES_PER_RULESET:
-            problems.append(RuleProblem("-", "-", f"stratum {s} has {n} rules; durable-rules "
-                                        f"fails above {MAX_RULES_PER_RULESET}: make rules generic"))
+            problems.append(
+                RuleProblem(
+                    "-",
+                    "-",
+                    f"stratum {s} has {n} rules; durable-rules "
+                    f"fails above {MAX_RULES_PER_RULESET}: make rules generic",
+                )
+            )
     return problems
 
 
@@ -457,7 +468,7 @@ def source_iris(kb: Any) -> set[str]:
     from cmlkb.knowledge import CML, SRC
 
     rows = kb.select(f"SELECT ?s WHERE {{ ?s a <{CML.Source}> }}")
-    return {"src:" + r["s"][len(str(SRC)):] for r in rows if r["s"].startswith(str(SRC))}
+    return {"src:" + r["s"][len(str(SRC)) :] for r in rows if r["s"].startswith(str(SRC))}
 
 
 def lint_rules(kb: Any) -> list[RuleProblem]:
@@ -486,6 +497,7 @@ def load_rulebase(kb: Any) -> RuleBase:
     violations = [p for p in problems if p.severity == "violation"]
     if violations:
         listed = "\n  ".join(str(p) for p in violations[:20])
-        raise CmlkbError(f"the rule files have {len(violations)} problem(s); run `cmlkb check`:"
-                         f"\n  {listed}")
+        raise CmlkbError(
+            f"the rule files have {len(violations)} problem(s); run `cmlkb check`:\n  {listed}"
+        )
     return RuleBase(rules, strata)

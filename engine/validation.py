@@ -32,6 +32,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import jsonschema
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import SH
+from rdflib.plugins.sparql import prepareQuery
+
 from cmlkb import paths
 from cmlkb.case import (
     CaseInput,
@@ -46,10 +51,6 @@ from cmlkb.case import (
 )
 from cmlkb.knowledge import KnowledgeBase, load_knowledge
 from cmlkb.vocab import VOCABULARY_CLASSES, codes
-from jsonschema import Draft202012Validator, FormatChecker, ValidationError
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import SH
-from rdflib.plugins.sparql import prepareQuery
 
 VOCABULARY_KEYWORD = "x-cmlkb-vocabulary"
 

@@ -13,8 +13,9 @@ import argparse
 import json
 from typing import Any
 
-from cmlkb.knowledge import CML, KnowledgeBase, load_knowledge
 from rdflib import URIRef
+
+from cmlkb.knowledge import CML, KnowledgeBase, load_knowledge
 
 # vocabulary name (as shown by `cmlkb vocab` and named by the case schema's
 # x-cmlkb-vocabulary keyword) -> (schema class, what it is, in words)

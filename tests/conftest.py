@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from cmlkb.cli import main
 from cmlkb.knowledge import KnowledgeBase, load_knowledge_from
 

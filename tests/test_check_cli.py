@@ -17,10 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cmlkb.check import check_knowledge
-from cmlkb.knowledge import CML, DRUG, KB, KnowledgeBase
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
+
+from cmlkb.check import check_knowledge
+from cmlkb.knowledge import CML, DRUG, KB, KnowledgeBase
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pytest
-from cmlkb.check import Finding, check_knowledge
-from cmlkb.knowledge import CML, SRC, KnowledgeBase
 from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, SKOS
+
+from cmlkb.check import Finding, check_knowledge
+from cmlkb.knowledge import CML, SRC, KnowledgeBase
 
 CMLKB_BASE = "https://w3id.org/cmlkb/"
 EXPECTED_FILES = {

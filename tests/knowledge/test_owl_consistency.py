@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rdflib import Graph, Literal, URIRef, namespace
+
 from cmlkb import owl
 from cmlkb.check import owl_findings
 from cmlkb.knowledge import CML, DRUG
-from rdflib import Graph, Literal, URIRef, namespace
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,11 @@ import re
 from pathlib import Path
 
 import pytest
+from rdflib import Graph
+
 from cmlkb.check import QcQuery, parse_qc_query, qc_findings, qc_queries, run_qc_query
 from cmlkb.errors import CmlkbError
 from cmlkb.knowledge import bind_prefixes
-from rdflib import Graph
 
 FIXTURES = Path(__file__).parent / "fixtures"
 QUERIES = qc_queries()

@@ -13,10 +13,11 @@ import re
 from pathlib import Path
 
 import pytest
-from cmlkb.check import load_shapes, shacl_report
-from cmlkb.knowledge import PREFIXES
 from rdflib import Graph, URIRef
 from rdflib.namespace import SH
+
+from cmlkb.check import load_shapes, shacl_report
+from cmlkb.knowledge import PREFIXES
 
 HERE = Path(__file__).parent / "knowledge"
 SHAPES_NS = "https://w3id.org/cmlkb/shapes/knowledge#"

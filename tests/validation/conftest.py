@@ -7,6 +7,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+
 from cmlkb.knowledge import KnowledgeBase
 
 _spec = importlib.util.spec_from_file_location(

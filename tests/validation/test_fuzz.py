@@ -8,10 +8,11 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from cmlkb.case import CaseInput, load_case_files
-from cmlkb.validation import validate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from cmlkb.case import CaseInput, load_case_files
+from cmlkb.validation import validate
 
 BASE = json.loads(
     (Path(__file__).parents[1] / "shapes" / "case" / "valid" / "full-case.json").read_text(),

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 import rdflib.namespace as ns
+from rdflib import Literal, URIRef
+
 from cmlkb import paths
 from cmlkb.case import (
     format_path,
@@ -20,7 +22,6 @@ from cmlkb.case import (
     to_rdf,
 )
 from cmlkb.knowledge import CML
-from rdflib import Literal, URIRef
 
 VALID = Path(__file__).parents[1] / "shapes" / "case" / "valid"
 
