@@ -169,6 +169,11 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
                     "stop_reason": t.get("stop_reason", "none" if "end" not in t else "other"),
                     "line": rank + 1,
                     "first_line": rank == 0,
+                    "second_line": rank == 1,
+                    "previous_drug": previous["drug"] if previous else "none",
+                    "previous_stop_reason": (
+                        previous.get("stop_reason", "other") if previous else "none"
+                    ),
                     "dose": scaled(t["dose_mg"], "mg") if "dose_mg" in t else -1,
                     "daily": daily_dose(t.get("dose_mg"), t.get("frequency", "QD")),
                     "current_daily": current_daily_dose(t),
