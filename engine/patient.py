@@ -1,0 +1,245 @@
+"""The patient summary (`cmlkb evaluate --format patient`): the conclusion of an evaluation
+in plain words, at about a 12-year-old reading level.
+
+Built only from the evaluation result (the same derivations as every other output) and the
+knowledge base's plain-language annotations: cml:plainLabel of drugs, options, actions,
+statuses, categories, response levels, phases and reason kinds, and cml:plainExplanation of
+the knowledge statements a conclusion rests on. There is no hand-written text per case;
+the fixed sentences below explain the test and frame the summary, and every case-specific
+word comes from the result or the knowledge. Internal identifiers (statement and source
+IRIs, rule ids, codes) never appear.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cmlkb.knowledge import KnowledgeBase
+from cmlkb.result import citations
+
+if TYPE_CHECKING:
+    from cmlkb.evaluate import Evaluation
+
+_PLAIN_QUERY = """
+PREFIX cml:  <https://w3id.org/cmlkb/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?cls ?code ?plain WHERE {
+  VALUES ?cls { cml:TyrosineKinaseInhibitor cml:TreatmentOption cml:Action cml:DrugStatus
+                cml:ResponseCategory cml:MolecularResponseLevel cml:Phase cml:ReasonKind }
+  ?x a ?cls ; skos:notation ?code ; cml:plainLabel ?plain .
+}"""
+
+_GLOBAL_QUERY = """
+PREFIX cml:  <https://w3id.org/cmlkb/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?code WHERE { ?x a cml:TyrosineKinaseInhibitor ; skos:notation ?code ;
+                        cml:approvalRegion "global" . }"""
+
+_labels: dict[str, dict[str, dict[str, str]]] = {}
+
+# Words for the option statuses, as the patient reads them in "Other choices".
+_OPTION_STATUS = {
+    "preferred": "one of the best choices for you now",
+    "candidate": "may be a choice for you",
+    "caution": "possible, but only with extra care",
+    "avoid": "not recommended",
+    "excluded": "not a choice for you",
+}
+
+
+def plain_labels(kb: KnowledgeBase) -> dict[str, dict[str, str]]:
+    """Class local name -> code -> plain label, from the knowledge (cached per digest)."""
+    if kb.digest not in _labels:
+        out: dict[str, dict[str, str]] = {}
+        for r in kb.graph.query(_PLAIN_QUERY).bindings:
+            cls = str(r["cls"]).split("#")[-1]
+            out.setdefault(cls, {})[str(r["code"])] = str(r["plain"])
+        out["global"] = {str(r["code"]): "" for r in kb.graph.query(_GLOBAL_QUERY).bindings}
+        _labels[kb.digest] = out
+    return _labels[kb.digest]
+
+
+def _explanations(kb: KnowledgeBase) -> dict[str, str]:
+    """Compact statement id -> its plain explanation (only statements that have one)."""
+    return {c.statement: c.plain for c in citations(kb).values() if c.plain}
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _drug_name(labels: dict[str, dict[str, str]], code: str) -> str:
+    """The short drug name (the plain label up to its first comma or bracket)."""
+    plain = labels.get("TyrosineKinaseInhibitor", {}).get(code, code)
+    return plain.split(",")[0].split(" (")[0].strip()
+
+
+def _results_part(result: dict[str, Any], labels: dict[str, dict[str, str]]) -> list[str]:
+    response = result["response"]
+    out = ["What your test results mean",
+           "Your care team checks your CML with a blood test called BCR::ABL1. "
+           "It measures how much of the leukemia gene is in your blood. "
+           "A lower number is better."]
+    value = response["latest_bcr_abl1_is_percent"]
+    if value is None:
+        out.append("There is no result of this test yet.")
+    elif value == 0:
+        out.append("In your latest test, the leukemia gene could not be found.")
+    else:
+        out.append(f"Your latest result was {value:g} percent.")
+    level = response["molecular_response"]
+    level_plain = labels.get("MolecularResponseLevel", {}).get(level or "")
+    if level_plain:
+        out.append(_sentence(f"This means {level_plain}"))
+    category = response["eln"]
+    category_plain = labels.get("ResponseCategory", {}).get(category or "")
+    if category_plain:
+        out.append(_sentence(f"Compared with the usual goals for this point in treatment, "
+                             f"your result is: {category_plain}"))
+    if result["resistance"]["status"] == "progression":
+        phase = labels.get("Phase", {})
+        advanced = [phase[p] for p in ("blast", "accelerated") if p in phase]
+        if advanced:
+            out.append("Your blood counts show that the leukemia has moved to a later stage "
+                       f"({advanced[0] if _has_blast(result) else advanced[-1]}).")
+    return out
+
+
+def _has_blast(result: dict[str, Any]) -> bool:
+    """Whether a reason of the result names blast phase (for the stage wording)."""
+    texts = [r["detail"] for o in result.get("options", []) for r in o["reasons"]]
+    texts += [r["detail"] for r in result["transplant"]["reasons"]]
+    return any("blast" in t for t in texts)
+
+
+def _drugs_part(result: dict[str, Any], labels: dict[str, dict[str, str]],
+                explain: dict[str, str], current: str | None) -> list[str]:
+    # Drugs approved only in some regions are left out: the clinician's output lists them.
+    global_drugs = [d for d in result["drugs"] if d["drug"] in labels.get("global", {})]
+    good = [d for d in global_drugs if d["status"] in ("preferred", "candidate")]
+    careful = [d for d in global_drugs if d["status"] == "caution"]
+    unsuitable = [d for d in global_drugs if d["status"] in ("avoid", "excluded")]
+    out = ["Your medicines",
+           "CML is usually treated with pills that block the leukemia gene. "
+           "Doctors call them TKIs."]
+    if current:
+        out.append(_sentence(f"You are now taking {_drug_name(labels, current)}"))
+    if "switch-tki" not in result["actions"]:
+        # No change of medicine is recommended: only a preferred pill (a restart) is named.
+        good, careful = [d for d in good if d["status"] == "preferred"], []
+    best = [_drug_name(labels, d["drug"]) for d in good if d["status"] == "preferred"]
+    possible = [_drug_name(labels, d["drug"]) for d in good if d["status"] == "candidate"]
+    if best:
+        verb = "choice now is" if len(best) == 1 else "choices now are"
+        out.append(_sentence(f"The best {verb} {_join(best)}"))
+    if possible:
+        verb = "choice is" if len(possible) == 1 else "choices are"
+        out.append(_sentence(f"Possible {verb} {_join(possible)}"))
+    if careful:
+        names = _join([_drug_name(labels, d["drug"]) for d in careful])
+        out.append(_sentence(f"{names} could be used only with extra care"))
+    if not good and not careful and "switch-tki" in result["actions"]:
+        out.append("None of the usual CML pills is expected to work well for you now.")
+    for d in unsuitable:
+        reason = d["reasons"][0]
+        why = explain.get(reason.get("statement") or "") or labels.get(
+            "ReasonKind", {}).get(reason["kind"], "")
+        status = labels.get("DrugStatus", {}).get(d["status"], "")
+        line = f"{_drug_name(labels, d['drug'])}: {status}"
+        out.append(_sentence(line) + (" " + _sentence(why) if why else ""))
+    return out
+
+
+def _options_part(result: dict[str, Any], labels: dict[str, dict[str, str]],
+                  explain: dict[str, str]) -> list[str]:
+    options = result.get("options") or []
+    if not options:
+        return []
+    out = ["Other choices besides a CML pill"]
+    plain = labels.get("TreatmentOption", {})
+    for option in sorted(options, key=lambda o: list(_OPTION_STATUS).index(o["status"])):
+        name = plain.get(option["option"], option["option"].replace("-", " "))
+        status = _OPTION_STATUS.get(option["status"], option["status"])
+        line = _sentence(f"{name}: {status}")
+        top = option["reasons"][0]
+        why = explain.get(top.get("statement") or "")
+        out.append(line + (" " + _sentence(why) if why else ""))
+    return out
+
+
+def _steps_part(result: dict[str, Any], labels: dict[str, dict[str, str]]) -> list[str]:
+    plain = labels.get("Action", {})
+    steps = [plain[a] for a in result["actions"] if a in plain]
+    if not steps:
+        return []
+    return ["What may happen next",
+            "Your care team may talk with you about these steps:",
+            *[f"- {s}" for s in steps]]
+
+
+def _current_drug(case: dict[str, Any]) -> str | None:
+    """The drug of the open therapy (none when off therapy)."""
+    return next((t["drug"] for t in case.get("therapies", []) if not t.get("end")), None)
+
+
+def patient_summary(evaluation: Evaluation, kb: KnowledgeBase) -> str:
+    """The evaluation in plain words for the patient, from the result and the KB."""
+    result = evaluation.result
+    labels = plain_labels(kb)
+    explain = _explanations(kb)
+    parts: list[list[str]] = [
+        ["Your CML summary",
+         "This summary explains your latest CML results in simple words. "
+         "CML is a slow type of blood cancer called leukemia."],
+        _results_part(result, labels),
+        _drugs_part(result, labels, explain, _current_drug(evaluation.case)),
+        _options_part(result, labels, explain),
+        _steps_part(result, labels),
+    ]
+    if result.get("insufficient_data"):
+        parts.append(["Missing information",
+                      "Some information is missing, so not everything could be worked out. "
+                      "Your care team may ask for more tests."])
+    parts.append(["Deciding together",
+                  "This summary does not make decisions. You and your care team decide "
+                  "together what is best for you. Please ask them about anything that is "
+                  "not clear."])
+    blocks = []
+    for part in parts:
+        if not part:
+            continue
+        title, *lines = part
+        blocks.append(title + "\n" + "\n".join(f"  {line}" for line in lines))
+    return "\n\n".join(blocks)
+
+
+def flesch_kincaid_grade(text: str) -> float:
+    """Flesch-Kincaid grade level: 0.39 words/sentence + 11.8 syllables/word - 15.59.
+    Syllables are counted by vowel groups (a silent final 'e' dropped, at least one)."""
+    import re
+
+    sentences = [s for s in re.split(r"[.!?:]+(?:\s|$)|\n", text) if re.search(r"[A-Za-z]", s)]
+    words = re.findall(r"[A-Za-z]+(?:'[a-z]+)?", text)
+    if not sentences or not words:
+        return 0.0
+
+    def syllables(word: str) -> int:
+        w = word.lower()
+        groups = re.findall(r"[aeiouy]+", w)
+        n = len(groups)
+        if w.endswith("e") and not w.endswith(("le", "ee")) and n > 1:
+            n -= 1
+        return max(1, n)
+
+    total = sum(syllables(w) for w in words)
+    return 0.39 * len(words) / len(sentences) + 11.8 * total / len(words) - 15.59
