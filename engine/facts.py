@@ -66,15 +66,15 @@ def daily_dose(dose_mg: Any, frequency: str) -> int:
     return scaled(Decimal(str(dose_mg)) * per_day, "mg")
 
 
-def current_daily_dose(therapy: dict[str, Any]) -> int:
-    """Daily dose now: that of the last dose change, else the starting dose."""
+def current_dose(therapy: dict[str, Any]) -> tuple[Any, str]:
+    """(dose in mg, frequency) now: after the last dose change, else the starting ones."""
     changes = sorted(therapy.get("dose_changes", []), key=lambda c: c["date"])
     frequency = therapy.get("frequency", "QD")
     dose = therapy.get("dose_mg")
     for change in changes:
         frequency = change.get("frequency", frequency)
         dose = change.get("dose_mg", dose)
-    return daily_dose(dose, frequency)
+    return dose, frequency
 
 
 def day_number(iso: str) -> int:
@@ -176,7 +176,10 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
                     ),
                     "dose": scaled(t["dose_mg"], "mg") if "dose_mg" in t else -1,
                     "daily": daily_dose(t.get("dose_mg"), t.get("frequency", "QD")),
-                    "current_daily": current_daily_dose(t),
+                    "current_dose": (
+                        scaled(current_dose(t)[0], "mg") if current_dose(t)[0] is not None else -1
+                    ),
+                    "current_daily": daily_dose(*current_dose(t)),
                     "frequency": t.get("frequency", "QD"),
                     "after_tfr": bool(previous and previous.get("stop_reason") == "tfr"),
                 },

@@ -148,7 +148,8 @@ def _drugs_part(result: dict[str, Any], labels: dict[str, dict[str, str]],
     if careful:
         names = _join([_drug_name(labels, d["drug"]) for d in careful])
         out.append(_sentence(f"{names} could be used only with extra care"))
-    if not good and not careful and "switch-tki" in result["actions"]:
+    failing = "switch-tki" in result["actions"] or result["response"]["eln"] == "failure"
+    if not good and not careful and failing:
         out.append("None of the usual CML pills is expected to work well for you now.")
     for d in unsuitable:
         reason = d["reasons"][0]
