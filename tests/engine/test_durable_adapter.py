@@ -1,0 +1,184 @@
+"""cmlkb.durable, the one module that talks to durable-rules: every run leaves the engine
+state empty, failures fail closed, and the clean-up holds over 100,000 runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from cmlkb import durable
+from cmlkb.errors import CmlkbError
+
+PAIR = {"pair": {"all": [{"a": {"kind": "left"}},
+                         {"b": {"$and": [{"kind": "right"}, {"key": {"a": "key"}}]}}]}}
+ABSENT = {"absent": {"all": [{"a": {"kind": "probe"}}, {"n0$not": {"kind": "blocker"}}]}}
+
+
+def collect(ruleset, facts):
+    matches = []
+
+    def conclude(match):
+        matches.append(match)
+        return []
+
+    durable.run(ruleset, facts, conclude)
+    return matches
+
+
+def test_a_run_leaves_no_fact_behind_for_the_next_run():
+    ruleset = durable.register(PAIR)
+    assert collect(ruleset, [{"kind": "left", "key": 1, "fid": "a1"}]) == []
+    # had the left fact survived the first run, this right fact would complete a match
+    assert collect(ruleset, [{"kind": "right", "key": 1, "fid": "b1"}]) == []
+    both = collect(ruleset, [{"kind": "left", "key": 2, "fid": "a2"},
+                             {"kind": "right", "key": 2, "fid": "b2"}])
+    assert [m[0] for m in both] == ["pair"]
+
+
+def test_negation_sees_only_the_facts_of_its_own_run():
+    ruleset = durable.register(ABSENT)
+    blocked = collect(ruleset, [{"kind": "blocker", "fid": "x"},
+                                {"kind": "probe", "fid": "p"}])
+    assert blocked == []
+    # the blocker of the previous run is gone: the probe now matches
+    assert [m[0] for m in collect(ruleset, [{"kind": "probe", "fid": "p2"}])] == ["absent"]
+
+
+def test_registering_the_same_stratum_twice_reuses_it():
+    assert durable.register(PAIR) == durable.register(PAIR)
+
+
+def test_float_fact_fails_closed_naming_the_field():
+    ruleset = durable.register(PAIR)
+    with pytest.raises(CmlkbError, match=r"left\.key is a float"):
+        collect(ruleset, [{"kind": "left", "key": 0.5, "fid": "f"}])
+    assert [m[0] for m in collect(ruleset, [{"kind": "left", "key": 3, "fid": "a"},
+                                            {"kind": "right", "key": 3, "fid": "b"}])] == ["pair"]
+
+
+def test_error_in_conclude_fails_closed_and_next_run_is_clean():
+    ruleset = durable.register(PAIR)
+
+    def boom(match):
+        raise CmlkbError("boom")
+
+    with pytest.raises(CmlkbError, match="boom"):
+        durable.run(ruleset, [{"kind": "left", "key": 4, "fid": "a"},
+                              {"kind": "right", "key": 4, "fid": "b"}], boom)
+    assert collect(ruleset, [{"kind": "right", "key": 4, "fid": "b"}]) == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG (durable-rules, to be worked around in engine/rules.py compile_rule): inside one "
+    "$and, a reference comparison ($neq/$gt/$lt against an earlier alias) that comes "
+    "AFTER an $or clause is ignored; the same comparison before the $or works. Rules "
+    "two-or-more-tkis-failed-or-not-tolerated and two-or-more-tkis-including-current "
+    "(`stop_reason: {in: ...}` then `drug: {ne: ...}`) are affected. Fix: emit `in` "
+    "clauses last"))
+def test_reference_comparison_after_an_or_clause_filters():
+    ruleset = durable.register({"neq-after-or": {"all": [
+        {"a": {"kind": "w"}},
+        {"b": {"$and": [{"kind": "w"}, {"$or": [{"s": "p"}, {"s": "q"}]},
+                        {"$neq": {"x": {"a": "x"}}}]}}]}})
+    assert collect(ruleset, [{"kind": "w", "x": 5, "s": "p", "fid": "1"},
+                             {"kind": "w", "x": 5, "s": "p", "fid": "2"}]) == []
+
+
+def test_reference_comparison_before_an_or_clause_filters():
+    ruleset = durable.register({"neq-before-or": {"all": [
+        {"a": {"kind": "w"}},
+        {"b": {"$and": [{"kind": "w"}, {"$neq": {"x": {"a": "x"}}},
+                        {"$or": [{"s": "p"}, {"s": "q"}]}]}}]}})
+    assert collect(ruleset, [{"kind": "w", "x": 5, "s": "p", "fid": "1"},
+                             {"kind": "w", "x": 5, "s": "p", "fid": "2"}]) == []
+
+
+HUNDRED_K = textwrap.dedent("""
+    import resource, sys
+    from cmlkb import durable
+    from cmlkb.knowledge import load_knowledge
+    from cmlkb.reasoner import compiled_rules
+    N = int(sys.argv[1])
+    # the first stratum of the shipped rules, as infer() runs it
+    ruleset = compiled_rules(load_knowledge()).strata[0][0]
+    facts = [{"kind": "bcr", "fid": "r", "idx": 0, "quantified": True, "is": 50000,
+              "value": 50000, "on_current": True, "latest": True, "day": 1, "gene": "ABL1",
+              "copies": -1},
+             {"kind": "level", "fid": "l", "code": "MMR", "max": 100000, "rank": 30}]
+    def rss():
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    matched = 0
+    def conclude(m):
+        global matched
+        matched += 1
+        return []
+    for i in range(N):
+        durable.run(ruleset, facts, conclude)
+        if i == N // 10:
+            early = rss()
+    late = rss()
+    print(matched, early, late)
+""")
+
+
+@pytest.mark.slow
+def test_100000_runs_keep_memory_flat_and_match_every_time(tmp_path):
+    """100,000 runs of a compiled stratum of the shipped rules (the adapter path of every
+    evaluation) in a fresh process: each run matches exactly once (no leaked state adds
+    or hides matches), and peak memory after the first 10 % of runs grows < 20 MB."""
+    script = tmp_path / "hundred_k.py"
+    script.write_text(HUNDRED_K, encoding="utf-8")
+    n = 100_000
+    started = time.monotonic()
+    out = subprocess.run([sys.executable, str(script), str(n)], capture_output=True,
+                         text=True, timeout=1800, env=dict(os.environ))
+    assert out.returncode == 0, out.stderr[-2000:]
+    matched, early, late = (int(x) for x in out.stdout.split())
+    assert matched == n  # response-level-quantified once per run
+    assert late - early < 20 * 1024, (early, late)  # ru_maxrss is in KiB on Linux
+    print(f"100k durable runs: {time.monotonic() - started:.0f} s, rss {early}->{late} KiB")
+
+
+FULL = textwrap.dedent("""
+    import resource, sys
+    from pathlib import Path
+    from cmlkb.case import load_case_files
+    from cmlkb.evaluate import evaluate_case, selection_for
+    from cmlkb.knowledge import load_knowledge
+    from cmlkb.validation import validate
+    kb = load_knowledge()
+    selection = selection_for(kb)
+    files = sorted(Path(sys.argv[2]).glob("*.json"))
+    cases = list(validate(load_case_files(files), kb).cases.values())
+    N = int(sys.argv[1])
+    first = {}
+    for i in range(N):
+        case = cases[i % len(cases)]
+        result = evaluate_case(case, kb, selection, evaluation_id="x").result
+        first.setdefault(case["id"], result)
+        assert result == first[case["id"]], case["id"]
+        if i == N // 10:
+            early = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(early, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+""")
+
+
+@pytest.mark.slow
+def test_1000_full_evaluations_stay_identical_with_flat_memory(tmp_path):
+    """1,000 full evaluations of the example cases in turn (about 60 s; 100,000 would take
+    about 100 minutes, so the 100,000 check is the adapter test above): each case's result
+    never changes, and peak memory after the first 10 % grows < 16 MB."""
+    script = tmp_path / "full.py"
+    script.write_text(FULL, encoding="utf-8")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, str(script), "1000",
+                          os.path.join(root, "examples", "cases")],
+                         capture_output=True, text=True, timeout=1800, cwd=root)
+    assert out.returncode == 0, out.stderr[-2000:]
+    early, late = (int(x) for x in out.stdout.split())
+    assert late - early < 16 * 1024, (early, late)

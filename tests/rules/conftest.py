@@ -1,0 +1,19 @@
+"""Fixtures of the rule suites. The case builder and the helpers that read what the rules
+derived live in casekit.py (imported by the test modules); this file gives them the shipped
+knowledge base and checks that the builder's base case is valid."""
+
+from __future__ import annotations
+
+import pytest
+from casekit import BASE, make_case
+
+from cmlkb.knowledge import KnowledgeBase
+
+
+@pytest.fixture(scope="session")
+def base_case(kb: KnowledgeBase) -> dict:
+    """The builder's minimal case, validated (fails loudly if the base itself drifts out of
+    the case schema)."""
+    case = make_case(kb)
+    assert case["id"] == BASE["id"]
+    return case

@@ -1,0 +1,176 @@
+"""rules/actions.yaml: the recommended actions and dose advice."""
+
+from __future__ import annotations
+
+import pytest
+from casekit import (
+    START,
+    analysis,
+    assert_fires,
+    assert_not_fires,
+    at,
+    bcr,
+    derived,
+    history,
+    run,
+)
+
+
+def acts(ev):
+    return set(ev.result["actions"])
+
+
+def test_continue_when_optimal(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 0.5)])
+    assert_fires(ev, "action-continue-when-optimal")
+    assert_not_fires(ev, "action-warning", "action-switch-at-confirmed-failure")
+    assert acts(ev) == {"continue-tki"}
+
+
+def test_warning_continues_and_monitors_more_closely(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 5.0)])
+    assert_fires(ev, "action-warning")
+    assert_not_fires(ev, "action-continue-when-optimal", "action-cytogenetics-at-failure")
+    assert {"continue-tki", "increase-monitoring"} <= acts(ev)
+
+
+def test_confirmed_failure_switches_and_asks_for_marrow_cytogenetics(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 15.0)])
+    assert_fires(ev, "action-switch-at-confirmed-failure", "action-cytogenetics-at-failure")
+    assert {"switch-tki", "marrow-cytogenetics"} <= acts(ev)
+    assert "continue-tki" not in acts(ev)
+
+
+def test_failure_with_adherence_not_assessed_does_not_switch_yet(kb):
+    ev = run(kb, adherence=None, bcr_abl1=[bcr(6, 15.0)])
+    assert_not_fires(ev, "action-switch-at-confirmed-failure")
+    assert_fires(ev, "action-assess-adherence", "action-cytogenetics-at-failure")
+    assert "switch-tki" not in acts(ev)
+    assert "assess-adherence" in acts(ev)
+
+
+def test_adherent_patient_needs_no_adherence_assessment(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 15.0)])
+    assert_not_fires(ev, "action-assess-adherence")
+
+
+def test_non_adherence_asks_to_assess_adherence(kb):
+    ev = run(kb, adherence={"assessed_on": START, "status": "non-adherent"})
+    assert_fires(ev, "action-assess-adherence")
+
+
+def test_omeprazole_with_dasatinib_reviews_interactions(kb):
+    ev = run(kb, **history(("imatinib", "intolerance")), comedications=["omeprazole"],
+             bcr_abl1=[bcr(6, 0.5)])
+    assert_fires(ev, "action-review-interactions")
+    assert "review-interactions" in acts(ev)
+
+
+def test_no_comedication_no_interaction_review(kb):
+    assert_not_fires(run(kb, bcr_abl1=[bcr(6, 0.5)]), "action-review-interactions")
+
+
+def test_unconfirmed_3_month_value_asks_for_a_repeat(kb):
+    ev = run(kb, bcr_abl1=[bcr(3, 15.0)])
+    assert_fires(ev, "action-confirm-result")
+    assert "confirm-bcr-abl1" in acts(ev)
+
+
+def test_3_month_value_at_10_percent_needs_no_repeat(kb):
+    ev = run(kb, bcr_abl1=[bcr(3, 10.0)])
+    assert_not_fires(ev, "action-confirm-result")
+
+
+def test_repeat_after_a_newer_result_is_not_asked(kb):
+    ev = run(kb, bcr_abl1=[bcr(3, 15.0), bcr(6, 0.5)])
+    assert_not_fires(ev, "action-confirm-result")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: when the repeat that confirms a 3-month failure is itself inside the 3-month "
+    "window (here 3.0 and 4.2 months), the repeat also matches "
+    "milestone-category-unconfirmed: the case gets ELN failure AND an unconfirmed warning "
+    "from the same result, so actions hold both switch-tki and continue-tki/"
+    "increase-monitoring plus confirm-bcr-abl1, and insufficient-unconfirmed still says "
+    "'warning until confirmed'. A result that confirms an earlier one must not itself "
+    "await confirmation (e.g. `not: {kind: confirmation, by: $r.idx}` is not expressible "
+    "in the same stratum; a rule on awaiting-confirmation needs to exclude confirmed ones)"))
+def test_confirmed_3_month_failure_asks_no_further_repeat_and_does_not_continue(kb):
+    ev = run(kb, bcr_abl1=[bcr(3, 15.0), bcr(4.2, 14.0)])
+    assert ev.result["response"]["eln"] == "failure"
+    assert "switch-tki" in acts(ev)
+    assert "confirm-bcr-abl1" not in acts(ev)
+    assert "continue-tki" not in acts(ev)
+
+
+def test_failure_without_analysis_asks_for_mutation_testing(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 15.0)])
+    assert_fires(ev, "action-mutation-testing")
+    assert "mutation-testing" in acts(ev)
+
+
+def test_optimal_response_asks_for_no_mutation_testing(kb):
+    assert_not_fires(run(kb, bcr_abl1=[bcr(6, 0.5)]), "action-mutation-testing")
+
+
+def test_t315i_asks_for_transplant_evaluation_and_hla_typing(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 5.0)], mutation_analyses=[analysis(6, "T315I")])
+    assert_fires(ev, "action-transplant")
+    assert {"evaluate-allo-sct", "hla-typing"} <= acts(ev)
+
+
+def test_no_transplant_reason_no_transplant_action(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 0.5)])
+    assert_not_fires(ev, "action-transplant")
+    assert not {"evaluate-allo-sct", "hla-typing"} & acts(ev)
+
+
+def test_nccn_red_refers_to_a_cml_centre(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 15.0)])
+    assert ev.result["response"]["nccn"] == "red"
+    assert_fires(ev, "action-refer-at-red")
+    assert "refer-cml-centre" in acts(ev)
+
+
+def test_nccn_orange_does_not_refer(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 5.0)])
+    assert ev.result["response"]["nccn"] == "orange"
+    assert_not_fires(ev, "action-refer-at-red")
+
+
+def pona_case(kb, value, dose_changes=None):
+    changes = history(("imatinib", "resistance"), current="ponatinib")
+    if dose_changes:
+        changes["therapies"][-1]["dose_changes"] = dose_changes
+    return run(kb, **changes, bcr_abl1=[bcr(6, value)])
+
+
+def test_ponatinib_45_mg_at_1_percent_is_reduced(kb):
+    ev = pona_case(kb, 1.0)
+    assert_fires(ev, "action-reduce-dose-on-response")
+    assert "reduce-ponatinib-dose" in acts(ev)
+
+
+def test_ponatinib_45_mg_just_above_1_percent_is_not_reduced(kb):
+    ev = pona_case(kb, 1.000001)
+    assert_not_fires(ev, "action-reduce-dose-on-response")
+
+
+# action-reduce-dose-on-response v2 compares the current dose (was the starting dose)
+def test_ponatinib_already_reduced_to_15_mg_is_not_reduced_again(kb):
+    ev = pona_case(kb, 0.5, dose_changes=[{"date": at(5), "dose_mg": 15}])
+    assert "reduce-ponatinib-dose" not in acts(ev)
+
+
+def test_t315i_gives_asciminib_200_mg_bid_dose_advice(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 5.0)], mutation_analyses=[analysis(6, "T315I")])
+    assert_fires(ev, "dose-advice-from-mutation")
+    advice = ev.result["dose_advice"]
+    assert {"drug": "asciminib", "dose_mg": 200.0, "frequency": "BID",
+            "detail": "T315I"} in advice
+
+
+def test_mutation_without_a_dose_statement_gives_no_dose_advice(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 5.0)], mutation_analyses=[analysis(6, "E255K")])
+    assert_not_fires(ev, "dose-advice-from-mutation")
+    assert not derived(ev, "dose-advice")

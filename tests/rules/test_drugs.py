@@ -1,0 +1,344 @@
+"""rules/drugs.yaml: every reason for or against each TKI (fact sheet 3.2, 3.4, 4.3, 4.4, 7).
+A drug's status is the strongest effect among its reasons."""
+
+from __future__ import annotations
+
+import pytest
+from casekit import (
+    analysis,
+    assert_fires,
+    assert_no_conclusion,
+    assert_not_fires,
+    bcr,
+    derived,
+    history,
+    reasons,
+    run,
+    status,
+)
+
+GLOBAL = ("imatinib", "dasatinib", "nilotinib", "bosutinib", "ponatinib", "asciminib")
+
+
+def mutation_run(kb, *variants, compound=None, **changes):
+    changes.setdefault("bcr_abl1", [bcr(6, 5.0)])
+    return run(kb, mutation_analyses=[analysis(6, *variants, compound=compound)], **changes)
+
+
+# drug-reason-mutation ------------------------------------------------------------------------
+
+def test_v299l_excludes_dasatinib_and_bosutinib_not_nilotinib(kb):
+    ev = mutation_run(kb, "V299L")
+    assert_fires(ev, "drug-reason-mutation")
+    assert status(ev, "dasatinib") == "excluded"
+    assert status(ev, "bosutinib") == "excluded"
+    assert status(ev, "nilotinib") != "excluded"
+    assert reasons(ev, "nilotinib", reason="mutation", effect="candidate")
+
+
+def test_t315i_excludes_imatinib_and_the_2g_tkis(kb):
+    ev = mutation_run(kb, "T315I")
+    for name in ("imatinib", "dasatinib", "nilotinib", "bosutinib"):
+        assert status(ev, name) == "excluded", name
+    assert status(ev, "ponatinib") != "excluded"
+    assert status(ev, "asciminib") != "excluded"
+
+
+def test_in_vitro_rows_never_exclude(kb):
+    ev = mutation_run(kb, "A337V")
+    mutation_reasons = derived(ev, "drug-reason", reason="mutation")
+    assert mutation_reasons, "A337V has in-vitro statements"
+    assert all(r["effect"] != "excluded" for r in mutation_reasons)
+    assert status(ev, "asciminib") == "caution"
+
+
+def test_every_in_vitro_or_u_tagged_sensitivity_statement_is_not_an_exclusion(kb):
+    from cmlkb.knowledge_facts import knowledge_facts
+
+    rows = [k.fact for k in knowledge_facts(kb) if k.fact["kind"] == "sensitivity"]
+    weak = [r for r in rows if r["basis"] == "in-vitro" or r["evidence"].startswith("U")]
+    assert weak
+    assert all(r["effect"] != "excluded" for r in weak), [
+        r for r in weak if r["effect"] == "excluded"]
+
+
+def test_t315m_gives_only_cautions(kb):
+    ev = mutation_run(kb, "T315M")
+    assert all(r["effect"] != "excluded" for r in derived(ev, "drug-reason",
+                                                            reason="mutation"))
+
+
+def test_negative_analysis_gives_no_mutation_reason(kb):
+    ev = mutation_run(kb)
+    assert_not_fires(ev, "drug-reason-mutation", "drug-reason-compound-mutation")
+
+
+# drug-reason-compound-mutation -------------------------------------------------------------
+
+def test_t315i_inclusive_compound_excludes_1g_2g_and_cautions_ponatinib(kb):
+    ev = mutation_run(kb, "T315I", "E255K", compound=[["T315I", "E255K"]])
+    assert_fires(ev, "drug-reason-compound-mutation")
+    for name in ("imatinib", "dasatinib", "nilotinib", "bosutinib"):
+        assert status(ev, name) == "excluded", name
+    compound = reasons(ev, "ponatinib", reason="mutation", effect="caution")
+    assert compound and "compound" in compound[0]["detail"]
+    assert status(ev, "ponatinib") == "caution"
+
+
+def test_same_variants_not_in_a_compound_give_no_compound_reason(kb):
+    ev = mutation_run(kb, "T315I", "E255K")
+    assert_not_fires(ev, "drug-reason-compound-mutation")
+    assert status(ev, "ponatinib") == "candidate"
+
+
+# drug-reason-transcript ----------------------------------------------------------------------
+
+def test_e13a3_transcript_excludes_asciminib(kb):
+    ev = run(kb, diagnosis={"transcript": "e13a3"})
+    assert_fires(ev, "drug-reason-transcript")
+    assert status(ev, "asciminib") == "excluded"
+    assert status(ev, "imatinib") == "candidate"
+
+
+def test_e14a3_transcript_excludes_asciminib(kb):
+    assert status(run(kb, diagnosis={"transcript": "e14a3"}), "asciminib") == "excluded"
+
+
+def test_e13a2_transcript_gives_no_transcript_reason(kb):
+    ev = run(kb, diagnosis={"transcript": "e13a2"})
+    assert_not_fires(ev, "drug-reason-transcript")
+    assert status(ev, "asciminib") == "candidate"
+
+
+# drug-reason-comorbidity ---------------------------------------------------------------------
+
+def test_arterial_disease_makes_ponatinib_and_nilotinib_avoid(kb):
+    ev = run(kb, patient={"comorbidities": ["arterial-occlusive-disease"]})
+    assert_fires(ev, "drug-reason-comorbidity")
+    assert status(ev, "ponatinib") == "avoid"
+    assert status(ev, "nilotinib") == "avoid"
+    assert status(ev, "bosutinib") == "candidate"
+
+
+def test_a_narrower_arterial_disease_inherits_the_avoid(kb):
+    ev = run(kb, patient={"comorbidities": ["peripheral-arterial-disease"]})
+    assert status(ev, "ponatinib") == "avoid"
+
+
+def test_hypertension_is_only_a_caution_for_ponatinib(kb):
+    ev = run(kb, patient={"comorbidities": ["hypertension"]})
+    assert status(ev, "ponatinib") == "caution"
+
+
+def test_long_qt_excludes_nilotinib(kb):
+    assert status(run(kb, patient={"comorbidities": ["long-qt"]}), "nilotinib") == "excluded"
+
+
+def test_no_comorbidity_no_comorbidity_reason(kb):
+    ev = run(kb)
+    assert_not_fires(ev, "drug-reason-comorbidity")
+
+
+# drug-reason-interaction ---------------------------------------------------------------------
+
+def test_omeprazole_gives_dasatinib_an_interaction_reason(kb):
+    ev = run(kb, comedications=["omeprazole"])
+    assert_fires(ev, "drug-reason-interaction")
+    assert reasons(ev, "dasatinib", reason="interaction", detail="omeprazole")
+    assert status(ev, "dasatinib") == "caution"
+    assert "review-interactions" in ev.result["actions"]
+    assert not reasons(ev, "imatinib", reason="interaction")
+
+
+def test_no_comedication_no_interaction_reason(kb):
+    ev = run(kb)
+    assert_not_fires(ev, "drug-reason-interaction")
+
+
+# prior failure / intolerance -----------------------------------------------------------------
+
+def test_drug_stopped_for_resistance_is_excluded(kb):
+    ev = run(kb, **history(("imatinib", "resistance")), bcr_abl1=[bcr(6, 0.5)])
+    assert_fires(ev, "drug-reason-prior-failure", "failed-drug-stopped")
+    assert status(ev, "imatinib") == "excluded"
+
+
+def test_drug_stopped_for_intolerance_is_caution_not_failure(kb):
+    ev = run(kb, **history(("imatinib", "intolerance")), bcr_abl1=[bcr(6, 0.5)])
+    assert_fires(ev, "drug-reason-prior-intolerance")
+    assert_not_fires(ev, "drug-reason-prior-failure", "failed-drug-stopped")
+    assert status(ev, "imatinib") == "caution"
+
+
+def test_drug_stopped_for_other_reasons_gets_neither(kb):
+    ev = run(kb, **history(("imatinib", "other")), bcr_abl1=[bcr(6, 0.5)])
+    assert_not_fires(ev, "drug-reason-prior-intolerance", "drug-reason-prior-failure")
+    assert status(ev, "imatinib") == "candidate"
+
+
+# current failure ------------------------------------------------------------------------------
+
+def test_current_failure_with_extrinsic_causes_excluded_excludes_the_current_drug(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 15.0)])
+    assert_fires(ev, "drug-reason-current-failure-confirmed", "failed-drug-current")
+    assert_not_fires(ev, "drug-reason-current-failure-unconfirmed")
+    assert status(ev, "imatinib") == "excluded"
+
+
+def test_current_failure_with_adherence_not_assessed_gives_the_unconfirmed_reason(kb):
+    ev = run(kb, adherence=None, bcr_abl1=[bcr(6, 15.0)])
+    assert_fires(ev, "drug-reason-current-failure-unconfirmed", "failed-drug-current")
+    assert_not_fires(ev, "drug-reason-current-failure-confirmed")
+    assert reasons(ev, "imatinib", reason="prior-failure", effect="caution")
+    assert not reasons(ev, "imatinib", reason="prior-failure", effect="excluded")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: with extrinsic causes not excluded (adherence not assessed) the current TKI must "
+    "be 'caution' (drug-reason-current-failure-unconfirmed, fact sheet 5: 'possible "
+    "resistance, extrinsic causes not excluded'), but failed-drug-current has no "
+    "extrinsic-causes-excluded condition, so drug-reason-sequencing-after-drug (imatinib "
+    "after imatinib failure: excluded) excludes it anyway"))
+def test_current_failure_with_adherence_not_assessed_does_not_exclude_the_drug(kb):
+    ev = run(kb, adherence=None, bcr_abl1=[bcr(6, 15.0)])
+    assert status(ev, "imatinib") == "caution"
+
+
+def test_warning_is_no_current_failure(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 5.0)])
+    assert_not_fires(ev, "failed-drug-current", "drug-reason-current-failure-confirmed",
+                     "drug-reason-current-failure-unconfirmed")
+
+
+# sequencing ----------------------------------------------------------------------------------
+
+def test_after_imatinib_failure_2g_tkis_and_asciminib_are_sequenced_candidates(kb):
+    ev = run(kb, **history(("imatinib", "resistance")), bcr_abl1=[bcr(6, 0.5)])
+    assert_fires(ev, "drug-reason-sequencing-after-drug")
+    for name in ("dasatinib", "nilotinib", "bosutinib", "asciminib"):
+        assert reasons(ev, name, reason="sequencing", detail="after imatinib failure"), name
+    # a sequenced drug no longer gets the generic 'approved TKI' reason
+    assert_no_conclusion(ev, "drug-reason-approved-tki", drug="dasatinib")
+    assert_not_fires(ev, "drug-reason-sequencing-after-generation")
+
+
+def test_after_2g_failure_ponatinib_and_asciminib_are_preferred(kb):
+    ev = run(kb, **history(("dasatinib", "resistance"), current="nilotinib"),
+             bcr_abl1=[bcr(6, 0.5)])
+    assert_fires(ev, "drug-reason-sequencing-after-generation")
+    assert_not_fires(ev, "drug-reason-sequencing-after-drug")
+    assert status(ev, "ponatinib") == "preferred"
+    assert status(ev, "asciminib") == "preferred"
+    assert status(ev, "dasatinib") == "excluded"
+
+
+def test_no_mutation_found_after_failure_makes_ponatinib_preferred(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 15.0)], mutation_analyses=[analysis(6)])
+    assert_fires(ev, "no-mutation-after-failure", "drug-reason-sequencing-after-situation")
+    assert reasons(ev, "ponatinib", reason="sequencing", effect="preferred")
+
+
+def test_a_mutation_found_after_failure_is_not_the_no_mutation_situation(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 15.0)], mutation_analyses=[analysis(6, "E255K")])
+    assert_not_fires(ev, "no-mutation-after-failure", "drug-reason-sequencing-after-situation")
+
+
+def test_progression_excludes_imatinib_by_sequencing(kb):
+    ev = run(kb, **history(("imatinib", "intolerance")), bcr_abl1=[bcr(6, 20.0)],
+             hematology=[{"date": bcr(6, 0)["date"], "blasts_percent": 20.0}])
+    assert_fires(ev, "drug-reason-sequencing-after-event")
+    assert reasons(ev, "imatinib", reason="sequencing", effect="excluded",
+                   detail="progression")
+
+
+def test_no_event_no_sequencing_after_event(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 0.5)])
+    assert_not_fires(ev, "drug-reason-sequencing-after-event")
+
+
+def test_two_stopped_tkis_make_the_third_line_situation(kb):
+    ev = run(kb, **history(("imatinib", "resistance"), ("dasatinib", "intolerance"),
+                           current="bosutinib"), bcr_abl1=[bcr(6, 0.5)])
+    assert_fires(ev, "two-or-more-tkis-failed-or-not-tolerated",
+                 "drug-reason-sequencing-after-two-tkis")
+    assert reasons(ev, "asciminib", reason="sequencing", detail="after two or more TKIs")
+    assert reasons(ev, "ponatinib", reason="sequencing", detail="after two or more TKIs")
+
+
+def test_one_stopped_tki_is_not_two_tkis(kb):
+    ev = run(kb, **history(("imatinib", "resistance")), bcr_abl1=[bcr(6, 0.5)])
+    assert_not_fires(ev, "two-or-more-tkis-failed-or-not-tolerated",
+                     "two-or-more-tkis-including-current", "drug-reason-sequencing-after-two-tkis")
+
+
+_NEQ_AFTER_IN = (
+    "BUG (engine/rules.py compile_rule + durable-rules): a reference comparison placed "
+    "after an `in` test ($or) in the same condition is ignored by durable-rules, so "
+    "`drug: {ne: $a.drug}` after `stop_reason: {in: [...]}` never filters: the same drug "
+    "stopped twice (or re-challenged) counts as two TKIs. Fix: emit `in` ($or) clauses last "
+    "in compile_rule (measured: the comparison works when it comes before the $or)")
+
+
+@pytest.mark.xfail(strict=True, reason=_NEQ_AFTER_IN)
+def test_the_same_drug_stopped_twice_is_not_two_tkis(kb):
+    ev = run(kb, **history(("imatinib", "intolerance"), ("imatinib", "intolerance"),
+                           current="bosutinib"), bcr_abl1=[bcr(6, 0.5)])
+    assert_not_fires(ev, "two-or-more-tkis-failed-or-not-tolerated",
+                     "drug-reason-sequencing-after-two-tkis")
+
+
+def test_current_failure_plus_a_prior_intolerance_is_two_tkis(kb):
+    ev = run(kb, **history(("imatinib", "intolerance")), bcr_abl1=[bcr(6, 15.0)])
+    assert_fires(ev, "two-or-more-tkis-including-current")
+    assert_not_fires(ev, "two-or-more-tkis-failed-or-not-tolerated")
+
+
+@pytest.mark.xfail(strict=True, reason=_NEQ_AFTER_IN)
+def test_current_failure_of_a_rechallenged_drug_is_not_two_tkis(kb):
+    ev = run(kb, **history(("imatinib", "intolerance"), current="imatinib"),
+             bcr_abl1=[bcr(6, 15.0)])
+    assert_fires(ev, "failed-drug-current")
+    assert_not_fires(ev, "two-or-more-tkis-including-current")
+
+
+def test_current_failure_alone_is_not_two_tkis(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 15.0)])
+    assert_not_fires(ev, "two-or-more-tkis-including-current")
+
+
+# approved / regional / usable -----------------------------------------------------------------
+
+def test_default_case_every_global_tki_is_a_candidate(kb):
+    ev = run(kb)
+    assert_fires(ev, "drug-reason-approved-tki", "drug-reason-regional-tki", "usable-drug")
+    for name in GLOBAL:
+        assert status(ev, name) == "candidate", name
+    for name in ("flumatinib", "radotinib", "olverembatinib"):
+        assert status(ev, name) == "caution", name
+    assert_no_conclusion(ev, "drug-reason-regional-tki", drug="imatinib")
+    assert_no_conclusion(ev, "drug-reason-approved-tki", drug="flumatinib")
+
+
+def no_tki_left(kb):
+    """T315I-inclusive compound (imatinib, 2G excluded), ponatinib failed, e13a3
+    transcript (asciminib excluded): every approved TKI excluded."""
+    changes = history(("imatinib", "resistance"), ("ponatinib", "resistance"),
+                      current="dasatinib")
+    changes["diagnosis"]["transcript"] = "e13a3"
+    return run(kb, **changes, bcr_abl1=[bcr(6, 20.0)],
+               mutation_analyses=[analysis(6, "T315I", "E255K",
+                                           compound=[["T315I", "E255K"]])])
+
+
+def test_no_usable_drug_when_every_approved_tki_is_excluded(kb):
+    ev = no_tki_left(kb)
+    for name in GLOBAL:
+        assert status(ev, name) == "excluded", name
+    assert_not_fires(ev, "usable-drug")
+    assert_fires(ev, "transplant-trigger-no-tki-left")
+
+
+def test_usable_drug_is_not_concluded_for_an_excluded_drug(kb):
+    ev = run(kb, **history(("imatinib", "resistance")), bcr_abl1=[bcr(6, 0.5)])
+    assert_no_conclusion(ev, "usable-drug", drug="imatinib")
+    assert derived(ev, "usable-drug", drug="ponatinib")

@@ -1,0 +1,122 @@
+"""rules/insufficient.yaml: conclusions that cannot be drawn, and the data that would settle
+them (unknown is not normal)."""
+
+from __future__ import annotations
+
+from casekit import (
+    START,
+    assert_fires,
+    assert_not_fires,
+    at,
+    bcr,
+    plus_days,
+    run,
+)
+
+
+def missing(ev):
+    return {i["missing"] for i in ev.result["insufficient_data"]}
+
+
+def test_no_result_at_all(kb):
+    ev = run(kb, bcr_abl1=[])
+    assert_fires(ev, "insufficient-no-result")
+    assert ev.result["response"]["eln"] is None
+
+
+def test_a_result_settles_no_result(kb):
+    assert_not_fires(run(kb, bcr_abl1=[bcr(6, 0.5)]), "insufficient-no-result")
+
+
+def test_result_184_days_old_is_stale(kb):
+    ev = run(kb, bcr_abl1=[bcr(12, 0.05)], assessed_on=plus_days(at(12), 184))
+    assert_fires(ev, "insufficient-stale-result")
+
+
+def test_result_183_days_old_is_not_stale(kb):
+    ev = run(kb, bcr_abl1=[bcr(12, 0.05)], assessed_on=plus_days(at(12), 183))
+    assert_not_fires(ev, "insufficient-stale-result")
+
+
+def test_missed_3_month_milestone(kb):
+    ev = run(kb, bcr_abl1=[bcr(7, 0.5)])
+    assert_fires(ev, "insufficient-missed-milestone")
+    assert any("between months 2 and 4.5" in m for m in missing(ev))
+
+
+def test_every_passed_milestone_has_a_result(kb):
+    ev = run(kb, bcr_abl1=[bcr(3, 5.0), bcr(6, 0.5), bcr(12, 0.05), bcr(14, 0.04)])
+    assert_not_fires(ev, "insufficient-missed-milestone")
+
+
+def test_unconfirmed_3_month_failure_is_insufficient(kb):
+    ev = run(kb, bcr_abl1=[bcr(3, 15.0)])
+    assert_fires(ev, "insufficient-unconfirmed")
+
+
+def test_3_month_value_at_10_percent_needs_no_confirmation(kb):
+    assert_not_fires(run(kb, bcr_abl1=[bcr(3, 10.0)]), "insufficient-unconfirmed")
+
+
+def test_adherence_not_assessed_is_insufficient(kb):
+    ev = run(kb, adherence=None, bcr_abl1=[bcr(6, 0.5)])
+    assert_fires(ev, "insufficient-adherence")
+    assert "an adherence assessment" in missing(ev)
+
+
+def test_adherence_assessed_as_unknown_is_not_never_assessed(kb):
+    ev = run(kb, adherence={"assessed_on": START, "status": "unknown"}, bcr_abl1=[bcr(6, 0.5)])
+    assert_not_fires(ev, "insufficient-adherence")
+
+
+def test_dose_not_recorded_is_insufficient(kb):
+    ev = run(kb, therapies=[{"drug": "imatinib", "start": START}], bcr_abl1=[bcr(6, 0.5)])
+    assert_fires(ev, "insufficient-dose")
+    assert any("therapies[0].dose_mg" in m for m in missing(ev))
+
+
+def test_recorded_dose_is_sufficient(kb):
+    assert_not_fires(run(kb, bcr_abl1=[bcr(6, 0.5)]), "insufficient-dose")
+
+
+def test_required_testing_not_done_leaves_the_mutation_status_unknown(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 15.0)])
+    assert_fires(ev, "insufficient-mutation-status")
+
+
+def test_considered_testing_does_not_make_the_mutation_status_insufficient(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 5.0)])
+    assert_not_fires(ev, "insufficient-mutation-status")
+
+
+def test_undetectable_with_too_few_copies_is_insufficient(kb):
+    ev = run(kb, bcr_abl1=[bcr(12, None, control_copies=9999)])
+    assert_fires(ev, "insufficient-undetectable-sensitivity")
+    assert ev.result["response"]["molecular_response"] is None
+
+
+def test_undetectable_with_enough_copies_is_sufficient(kb):
+    ev = run(kb, bcr_abl1=[bcr(12, None, control_copies=10000)])
+    assert_not_fires(ev, "insufficient-undetectable-sensitivity")
+
+
+def test_no_eln_milestone_applies_to_a_result_before_3_months(kb):
+    ev = run(kb, bcr_abl1=[bcr(1, 40.0)])
+    assert_fires(ev, "insufficient-no-milestone-applies")
+    assert any(i["conclusion"] == "ELN category under eln-2020"
+               for i in ev.result["insufficient_data"])
+
+
+def test_eln_2013_has_no_milestone_in_third_line(kb):
+    from casekit import history
+
+    ev = run(kb, guideline="eln-2013", bcr_abl1=[bcr(6, 0.5)],
+             **history(("imatinib", "resistance"), ("dasatinib", "resistance"),
+                       current="ponatinib"))
+    assert_fires(ev, "insufficient-no-milestone-applies")
+    assert ev.result["response"]["eln"] is None
+
+
+def test_a_milestone_category_settles_it(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 0.5)])
+    assert_not_fires(ev, "insufficient-no-milestone-applies")

@@ -1,0 +1,115 @@
+"""rules/phase.yaml: phase from haematology under the selected classification, clinician
+phase findings, progression on therapy (fact sheet 9.1): ELN blast phase >= 30 % blasts,
+accelerated 15-29 %; WHO 2016 blast phase >= 20 %, accelerated 10-19 %."""
+
+from __future__ import annotations
+
+from casekit import (
+    assert_fires,
+    assert_not_fires,
+    at,
+    bcr,
+    derived,
+    run,
+)
+
+
+def heme(months, **values):
+    return [{"date": at(months), **values}]
+
+
+def phases(ev, **fields):
+    return {f["phase"] for f in derived(ev, "phase-finding", **fields)}
+
+
+def test_blasts_30_percent_on_therapy_is_blast_phase_and_progression_under_eln(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 20.0)], hematology=heme(6, blasts_percent=30.0))
+    assert_fires(ev, "phase-from-haematology", "progression-on-therapy")
+    assert phases(ev) == {"blast"}
+    assert ev.result["resistance"]["status"] == "progression"
+    assert ev.result["mutation_testing"]["indication"] == "required"
+    assert ev.result["transplant"]["consider"] is True
+    assert {"evaluate-allo-sct", "mutation-testing"} <= set(ev.result["actions"])
+
+
+def test_blasts_29_9_percent_is_accelerated_under_eln(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 20.0)], hematology=heme(6, blasts_percent=29.9))
+    assert phases(ev) == {"accelerated"}
+    assert_fires(ev, "progression-on-therapy")
+
+
+def test_blasts_20_percent_is_blast_phase_under_who_2016_only(kb):
+    case = {"bcr_abl1": [bcr(6, 20.0)], "hematology": heme(6, blasts_percent=20.0)}
+    assert phases(run(kb, classification="who-2016", **case)) == {"blast"}
+    assert phases(run(kb, classification="eln", **case)) == {"accelerated"}
+
+
+def test_blasts_12_percent_is_progression_under_who_2016_not_under_eln(kb):
+    case = {"bcr_abl1": [bcr(6, 5.0)], "hematology": heme(6, blasts_percent=12.0)}
+    ev = run(kb, classification="eln", **case)
+    assert_not_fires(ev, "phase-from-haematology", "progression-on-therapy")
+    assert ev.result["resistance"]["status"] != "progression"
+    ev = run(kb, classification="who-2016", **case)
+    assert_fires(ev, "progression-on-therapy")
+    assert phases(ev) == {"accelerated"}
+
+
+def test_blasts_14_9_percent_is_chronic_under_eln(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 5.0)], hematology=heme(6, blasts_percent=14.9))
+    assert_not_fires(ev, "phase-from-haematology", "progression-on-therapy")
+
+
+def test_who_2022_high_risk_chronic_feature_is_not_progression(kb):
+    ev = run(kb, classification="who-2022", bcr_abl1=[bcr(6, 5.0)],
+             hematology=heme(6, blasts_percent=15.0))
+    assert phases(ev) == {"chronic"}
+    assert_not_fires(ev, "progression-on-therapy")
+
+
+def test_clinician_phase_finding_on_therapy_is_progression(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 5.0)],
+             phase_assessments=[{"date": at(6), "phase": "accelerated"}])
+    assert_fires(ev, "phase-from-assessment", "progression-on-therapy")
+
+
+def test_chronic_clinician_finding_is_not_progression(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 5.0)],
+             phase_assessments=[{"date": at(6), "phase": "chronic"}])
+    assert_fires(ev, "phase-from-assessment")
+    assert_not_fires(ev, "progression-on-therapy")
+
+
+def test_no_phase_data_no_phase_rules(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 5.0)])
+    assert_not_fires(ev, "phase-from-assessment", "phase-from-haematology")
+
+
+def test_advanced_phase_before_treatment_is_not_progression(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 5.0)], hematology=heme(-0.3, blasts_percent=16.0))
+    assert phases(ev) == {"accelerated"}
+    assert_not_fires(ev, "progression-on-therapy")
+
+
+# advanced phase and its drug reasons ---------------------------------------------------
+
+def test_accelerated_phase_at_diagnosis_applies_the_advanced_phase_setting(kb):
+    from casekit import reasons
+
+    ev = run(kb, diagnosis={"phase": "accelerated"}, bcr_abl1=[bcr(6, 5.0)])
+    assert_fires(ev, "advanced-phase-at-diagnosis", "drug-reason-phase")
+    assert_not_fires(ev, "advanced-phase-found", "progression-on-therapy")
+    # NCCN CML-4: 2G-TKIs or ponatinib preferred, imatinib only with caution (fact sheet 7)
+    assert reasons(ev, "dasatinib", reason="phase", effect="preferred")
+    assert reasons(ev, "imatinib", reason="phase", effect="caution")
+
+
+def test_chronic_phase_at_diagnosis_is_no_advanced_phase(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 5.0)])
+    assert_not_fires(ev, "advanced-phase-at-diagnosis", "advanced-phase-found",
+                     "drug-reason-phase")
+
+
+def test_advanced_phase_found_on_therapy(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 20.0)], hematology=heme(6, blasts_percent=16.0))
+    assert_fires(ev, "advanced-phase-found", "drug-reason-phase")
+    assert_not_fires(ev, "advanced-phase-at-diagnosis")
