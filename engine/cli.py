@@ -26,7 +26,19 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("cmlkb.check", "run", "check the knowledge base itself"),
     "query": ("cmlkb.queries", "run", "run a named SPARQL query against the audit store"),
     "vocab": ("cmlkb.vocab", "run", "list controlled vocabularies, mutations and drugs"),
+    "replay": (
+        "cmlkb.audit",
+        "run_replay",
+        "re-evaluate a stored evaluation and confirm the identical result",
+    ),
+    "impact": (
+        "cmlkb.audit",
+        "run_impact",
+        "re-evaluate stored evaluations with today's knowledge; what changed",
+    ),
+    "audit": ("cmlkb.audit", "run_audit", "verify the audit store's hash chain"),
 }
+STORE_HELP = "audit store folder (default: $CMLKB_STORE, else ./audit-store)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="phase classification: eln (default), who-2016, who-2022, icc-2022",
     )
     p.add_argument("--no-store", action="store_true", help="do not keep the evaluation")
-    p.add_argument("--store", default=None, help="audit store folder")
+    p.add_argument("--store", default=None, help=STORE_HELP)
 
     p = sub.add_parser("explain", help=COMMANDS["explain"][2])
     p.add_argument("target", metavar="EVALUATION_ID_OR_CASE_FILE")
@@ -60,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", default="text", choices=["text", "json"])
     p.add_argument("--guideline", default=None)
-    p.add_argument("--store", default=None)
+    p.add_argument("--store", default=None, help=STORE_HELP)
 
     p = sub.add_parser("validate", help=COMMANDS["validate"][2])
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -81,7 +93,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--format", default="text", choices=["text", "json"])
-    p.add_argument("--store", default=None)
+    p.add_argument("--store", default=None, help=STORE_HELP)
+
+    p = sub.add_parser("replay", help=COMMANDS["replay"][2])
+    p.add_argument("evaluation", metavar="EVALUATION_ID")
+    p.add_argument(
+        "--with-current",
+        action="store_true",
+        help="re-evaluate with today's knowledge and print what changed and why",
+    )
+    p.add_argument("--format", default="text", choices=["text", "json"])
+    p.add_argument("--store", default=None, help=STORE_HELP)
+
+    p = sub.add_parser("impact", help=COMMANDS["impact"][2])
+    p.add_argument(
+        "--since",
+        required=True,
+        metavar="VERSION",
+        help="knowledge version (or sha256: digest) the evaluations were made with",
+    )
+    p.add_argument("--format", default="text", choices=["text", "json"])
+    p.add_argument("--store", default=None, help=STORE_HELP)
+
+    p = sub.add_parser("audit", help=COMMANDS["audit"][2])
+    p.add_argument("action", choices=["verify"])
+    p.add_argument("--format", default="text", choices=["text", "json"])
+    p.add_argument("--store", default=None, help=STORE_HELP)
 
     p = sub.add_parser("vocab", help=COMMANDS["vocab"][2])
     p.add_argument("--format", default="text", choices=["text", "json"])

@@ -12,6 +12,7 @@ import json
 import sys
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ class Evaluation:
     inference: Inference
     result: dict[str, Any]
     input_digest: str
+    started_at: str
 
 
 def _default(kb: KnowledgeBase, cls: str, family: str | None = None) -> str:
@@ -97,9 +99,12 @@ def evaluate_case(
 ) -> Evaluation:
     """Evaluate one validated, normalised case."""
     evaluation_id = evaluation_id or uuid.uuid4().hex
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     inference = infer(kb, case_facts(case, selection))
     result = build_result(case, kb, inference, selection, evaluation_id)
-    return Evaluation(evaluation_id, case, selection, inference, result, input_digest(case))
+    return Evaluation(
+        evaluation_id, case, selection, inference, result, input_digest(case), started_at
+    )
 
 
 def validated_cases(files: list[Path], kb: KnowledgeBase) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -53,9 +53,13 @@ def fact_schema() -> FactSchema:
 
 
 def scaled(value: Any, unit: str) -> int:
-    """A quantity as an integer in the unit's scale, rounded half-even."""
+    """A quantity as an integer in the unit's scale, rounded up (towards +infinity).
+
+    Thresholds lie on the scale's grid, and rounding up keeps every comparison with them
+    exact: a value above a threshold stays above it (0.1000001 % is not MMR) and a value
+    at or below stays at or below."""
     factor = fact_schema().scales[unit]
-    return int((Decimal(str(value)) * factor).to_integral_value(rounding=ROUND_HALF_EVEN))
+    return int((Decimal(str(value)) * factor).to_integral_value(rounding=ROUND_CEILING))
 
 
 def daily_dose(dose_mg: Any, frequency: str) -> int:

@@ -86,10 +86,12 @@ def _drug_name(labels: dict[str, dict[str, str]], code: str) -> str:
 
 def _results_part(result: dict[str, Any], labels: dict[str, dict[str, str]]) -> list[str]:
     response = result["response"]
-    out = ["What your test results mean",
-           "Your care team checks your CML with a blood test called BCR::ABL1. "
-           "It measures how much of the leukemia gene is in your blood. "
-           "A lower number is better."]
+    out = [
+        "What your test results mean",
+        "Your care team checks your CML with a blood test called BCR::ABL1. "
+        "It measures how much of the leukemia gene is in your blood. "
+        "A lower number is better.",
+    ]
     value = response["latest_bcr_abl1_is_percent"]
     if value is None:
         out.append("There is no result of this test yet.")
@@ -104,14 +106,20 @@ def _results_part(result: dict[str, Any], labels: dict[str, dict[str, str]]) -> 
     category = response["eln"]
     category_plain = labels.get("ResponseCategory", {}).get(category or "")
     if category_plain:
-        out.append(_sentence(f"Compared with the usual goals for this point in treatment, "
-                             f"your result is: {category_plain}"))
+        out.append(
+            _sentence(
+                f"Compared with the usual goals for this point in treatment, "
+                f"your result is: {category_plain}"
+            )
+        )
     if result["resistance"]["status"] == "progression":
         phase = labels.get("Phase", {})
         advanced = [phase[p] for p in ("blast", "accelerated") if p in phase]
         if advanced:
-            out.append("Your blood counts show that the leukemia has moved to a later stage "
-                       f"({advanced[0] if _has_blast(result) else advanced[-1]}).")
+            out.append(
+                "Your blood counts show that the leukemia has moved to a later stage "
+                f"({advanced[0] if _has_blast(result) else advanced[-1]})."
+            )
     return out
 
 
@@ -122,16 +130,21 @@ def _has_blast(result: dict[str, Any]) -> bool:
     return any("blast" in t for t in texts)
 
 
-def _drugs_part(result: dict[str, Any], labels: dict[str, dict[str, str]],
-                explain: dict[str, str], current: str | None) -> list[str]:
+def _drugs_part(
+    result: dict[str, Any],
+    labels: dict[str, dict[str, str]],
+    explain: dict[str, str],
+    current: str | None,
+) -> list[str]:
     # Drugs approved only in some regions are left out: the clinician's output lists them.
     global_drugs = [d for d in result["drugs"] if d["drug"] in labels.get("global", {})]
     good = [d for d in global_drugs if d["status"] in ("preferred", "candidate")]
     careful = [d for d in global_drugs if d["status"] == "caution"]
     unsuitable = [d for d in global_drugs if d["status"] in ("avoid", "excluded")]
-    out = ["Your medicines",
-           "CML is usually treated with pills that block the leukemia gene. "
-           "Doctors call them TKIs."]
+    out = [
+        "Your medicines",
+        "CML is usually treated with pills that block the leukemia gene. Doctors call them TKIs.",
+    ]
     if current:
         out.append(_sentence(f"You are now taking {_drug_name(labels, current)}"))
     if "switch-tki" not in result["actions"]:
@@ -153,16 +166,18 @@ def _drugs_part(result: dict[str, Any], labels: dict[str, dict[str, str]],
         out.append("None of the usual CML pills is expected to work well for you now.")
     for d in unsuitable:
         reason = d["reasons"][0]
-        why = explain.get(reason.get("statement") or "") or labels.get(
-            "ReasonKind", {}).get(reason["kind"], "")
+        why = explain.get(reason.get("statement") or "") or labels.get("ReasonKind", {}).get(
+            reason["kind"], ""
+        )
         status = labels.get("DrugStatus", {}).get(d["status"], "")
         line = f"{_drug_name(labels, d['drug'])}: {status}"
         out.append(_sentence(line) + (" " + _sentence(why) if why else ""))
     return out
 
 
-def _options_part(result: dict[str, Any], labels: dict[str, dict[str, str]],
-                  explain: dict[str, str]) -> list[str]:
+def _options_part(
+    result: dict[str, Any], labels: dict[str, dict[str, str]], explain: dict[str, str]
+) -> list[str]:
     options = result.get("options") or []
     if not options:
         return []
@@ -183,9 +198,11 @@ def _steps_part(result: dict[str, Any], labels: dict[str, dict[str, str]]) -> li
     steps = [plain[a] for a in result["actions"] if a in plain]
     if not steps:
         return []
-    return ["What may happen next",
-            "Your care team may talk with you about these steps:",
-            *[f"- {s}" for s in steps]]
+    return [
+        "What may happen next",
+        "Your care team may talk with you about these steps:",
+        *[f"- {s}" for s in steps],
+    ]
 
 
 def _current_drug(case: dict[str, Any]) -> str | None:
@@ -199,22 +216,32 @@ def patient_summary(evaluation: Evaluation, kb: KnowledgeBase) -> str:
     labels = plain_labels(kb)
     explain = _explanations(kb)
     parts: list[list[str]] = [
-        ["Your CML summary",
-         "This summary explains your latest CML results in simple words. "
-         "CML is a slow type of blood cancer called leukemia."],
+        [
+            "Your CML summary",
+            "This summary explains your latest CML results in simple words. "
+            "CML is a slow type of blood cancer called leukemia.",
+        ],
         _results_part(result, labels),
         _drugs_part(result, labels, explain, _current_drug(evaluation.case)),
         _options_part(result, labels, explain),
         _steps_part(result, labels),
     ]
     if result.get("insufficient_data"):
-        parts.append(["Missing information",
-                      "Some information is missing, so not everything could be worked out. "
-                      "Your care team may ask for more tests."])
-    parts.append(["Deciding together",
-                  "This summary does not make decisions. You and your care team decide "
-                  "together what is best for you. Please ask them about anything that is "
-                  "not clear."])
+        parts.append(
+            [
+                "Missing information",
+                "Some information is missing, so not everything could be worked out. "
+                "Your care team may ask for more tests.",
+            ]
+        )
+    parts.append(
+        [
+            "Deciding together",
+            "This summary does not make decisions. You and your care team decide "
+            "together what is best for you. Please ask them about anything that is "
+            "not clear.",
+        ]
+    )
     blocks = []
     for part in parts:
         if not part:

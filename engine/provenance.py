@@ -23,7 +23,6 @@ Only facts that are premises of some firing enter the graph (a few hundred tripl
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -43,12 +42,16 @@ KNOWLEDGE = Namespace("https://w3id.org/cmlkb/knowledge/")
 ENGINE = URIRef("https://w3id.org/cmlkb/engine")
 
 # What is copied from the knowledge base for each knowledge premise and each source.
-_STATEMENT_PROPS = (RDF.type, DCTERMS.source, CML.evidence, CML.locator, RDFS.label,
-                    SKOS.prefLabel, SKOS.notation)
-_SOURCE_PROPS = (RDF.type, DCTERMS.title, DCTERMS.date, CML.doi, CML.pmid, CML.url,
-                 CML.registerId)
-
-_started: dict[str, str] = {}
+_STATEMENT_PROPS = (
+    RDF.type,
+    DCTERMS.source,
+    CML.evidence,
+    CML.locator,
+    RDFS.label,
+    SKOS.prefLabel,
+    SKOS.notation,
+)
+_SOURCE_PROPS = (RDF.type, DCTERMS.title, DCTERMS.date, CML.doi, CML.pmid, CML.url, CML.registerId)
 
 
 def engine_version() -> str:
@@ -62,21 +65,22 @@ def engine_version() -> str:
 
 
 def started_at(evaluation: Evaluation) -> str:
-    """The start time of an evaluation (ISO, UTC), fixed the first time it is asked, so
-    the exported graph and the stored one agree."""
-    given = getattr(evaluation, "started_at", None)
-    if given:
-        return str(given)
-    return _started.setdefault(evaluation.evaluation_id,
-                               datetime.now(UTC).isoformat(timespec="microseconds"))
+    """The start time of an evaluation (ISO, UTC), recorded by evaluate_case."""
+    return evaluation.started_at
 
 
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no spaces; Decimal numbers keep their exact digits (so
     cmlkb.case.parse_json gives back the same case)."""
     if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(str(k), ensure_ascii=False)}:{canonical_json(v)}"
-                              for k, v in sorted(value.items())) + "}"
+        return (
+            "{"
+            + ",".join(
+                f"{json.dumps(str(k), ensure_ascii=False)}:{canonical_json(v)}"
+                for k, v in sorted(value.items())
+            )
+            + "}"
+        )
     if isinstance(value, list | tuple):
         return "[" + ",".join(canonical_json(v) for v in value) + "]"
     if isinstance(value, Decimal):
@@ -153,15 +157,19 @@ def _drug_statuses(kb: KnowledgeBase) -> list[tuple[URIRef, str, int]]:
             PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
             SELECT ?s ?code ?rank WHERE { ?s a cml:DrugStatus ; skos:notation ?code ;
                                              cml:strengthRank ?rank }""")
-        _ranks[kb.digest] = [(URIRef(r["s"]), str(r["code"]), int(r["rank"]))
-                             for r in rows.bindings]
+        _ranks[kb.digest] = [
+            (URIRef(r["s"]), str(r["code"]), int(r["rank"])) for r in rows.bindings
+        ]
     return _ranks[kb.digest]
 
 
 def _guideline_node(kb: KnowledgeBase, code: str) -> URIRef | None:
     for s in kb.graph.subjects(SKOS.notation, Literal(code)):
-        if (s, RDF.type, CML.Guideline) in kb.graph or \
-                (s, RDF.type, CML.ClassificationSystem) in kb.graph:
+        if (s, RDF.type, CML.Guideline) in kb.graph or (
+            s,
+            RDF.type,
+            CML.ClassificationSystem,
+        ) in kb.graph:
             return URIRef(s)
     return None
 
@@ -188,7 +196,7 @@ def evaluation_graph(evaluation: Evaluation, kb: KnowledgeBase) -> Graph:
     g.add((ev, RDF.type, CML.Evaluation))
     g.add((ev, RDF.type, PROV.Activity))
     g.add((ev, CML.evaluationId, Literal(evaluation.evaluation_id)))
-    g.add((ev, CML.caseId, Literal(case_id)))
+    g.add((ev, CML.evaluatedCaseId, Literal(case_id)))
     g.add((ev, PROV.startedAtTime, Literal(started_at(evaluation), datatype=XSD.dateTime)))
     g.add((ev, CML.engineVersion, Literal(engine_version())))
     g.add((ev, CML.knowledgeVersion, Literal(kb.version)))
@@ -318,8 +326,9 @@ def evaluation_graph(evaluation: Evaluation, kb: KnowledgeBase) -> Graph:
     return g
 
 
-def _drug_status_conclusions(g: Graph, evaluation: Evaluation, kb: KnowledgeBase,
-                             ev: URIRef, base: str) -> None:
+def _drug_status_conclusions(
+    g: Graph, evaluation: Evaluation, kb: KnowledgeBase, ev: URIRef, base: str
+) -> None:
     """The final status of each drug (Evaluation.result['drugs']), derived from the
     drug-reason conclusions of that drug; the reasons whose effect is the status decide."""
     inference = evaluation.inference
@@ -365,8 +374,9 @@ def validate_provenance(graph: Graph) -> tuple[bool, str]:
 
     shapes = Graph()
     shapes += _shapes()  # pyshacl mutates the shapes graph (engine-notes C2): a copy each time
-    conforms, _report, text = validate(graph, shacl_graph=shapes, inference="none",
-                                       allow_warnings=True)
+    conforms, _report, text = validate(
+        graph, shacl_graph=shapes, inference="none", allow_warnings=True
+    )
     return bool(conforms), str(text)
 
 
@@ -377,6 +387,17 @@ def _shapes() -> Graph:
     return Graph().parse(paths.ontology_dir() / "shapes" / "provenance.ttl", format="turtle")
 
 
-__all__ = ["ENGINE", "FACT", "KNOWLEDGE", "canonical_json", "engine_version",
-           "evaluation_graph", "evaluation_iri", "expand", "knowledge_iri", "rule_iri",
-           "started_at", "validate_provenance"]
+__all__ = [
+    "ENGINE",
+    "FACT",
+    "KNOWLEDGE",
+    "canonical_json",
+    "engine_version",
+    "evaluation_graph",
+    "evaluation_iri",
+    "expand",
+    "knowledge_iri",
+    "rule_iri",
+    "started_at",
+    "validate_provenance",
+]

@@ -303,7 +303,10 @@ def compile_rule(rule: Rule) -> dict[str, Any]:
     terms: list[dict[str, Any]] = []
     for i, cond in enumerate(rule.conditions):
         kind = negated_kind(cond.kind) if cond.negated else cond.kind
-        clauses = [{"kind": kind}] + [_test_definition(t) for t in cond.tests]
+        # durable-rules ignores a comparison with another fact placed after an `$or` in
+        # the same `$and` (tests/engine/test_durable_adapter.py): `in` tests go last.
+        tests = sorted(cond.tests, key=lambda t: t.op == "in")
+        clauses = [{"kind": kind}] + [_test_definition(t) for t in tests]
         expr = clauses[0] if len(clauses) == 1 else {"$and": clauses}
         name = f"n{i}$not" if cond.negated or cond.alias is None else cond.alias
         terms.append({name: expr})

@@ -87,8 +87,7 @@ def _canonical(triples: list[ox.Triple]) -> list[ox.Triple]:
     """The triples as the store will give them back: pyoxigraph keeps typed literals in
     canonical form ("29.0"^^xsd:decimal becomes "29"), so the digest is computed on that."""
     scratch = ox.Store()
-    scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
-                   for t in triples)
+    scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
     return [ox.Triple(q.subject, q.predicate, q.object) for q in scratch]
 
 
@@ -126,13 +125,17 @@ class AuditStore:
         from cmlkb.knowledge import digest_files
 
         if digest_files(kb.files, kb.root) != kb.digest:
-            raise CmlkbError(f"the knowledge files under {kb.root} changed since they were "
-                             "loaded; run the evaluation again")
+            raise CmlkbError(
+                f"the knowledge files under {kb.root} changed since they were "
+                "loaded; run the evaluation again"
+            )
         kg = ox.NamedNode(str(knowledge_iri(kb.digest)))
         fg = files_graph(kb.digest)
         data = kb.graph.serialize(format="nt", encoding="utf-8")
-        quads = [ox.Quad(t.subject, t.predicate, t.object, kg)
-                 for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
+        quads = [
+            ox.Quad(t.subject, t.predicate, t.object, kg)
+            for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+        ]
         version = ox.NamedNode(str(knowledge_iri(kb.digest)))
         quads.append(ox.Quad(version, RDF_TYPE, KNOWLEDGE_VERSION_CLASS, fg))
         quads.append(ox.Quad(version, _p("knowledgeVersion"), ox.Literal(kb.version), fg))
@@ -142,16 +145,21 @@ class AuditStore:
         for rel in files:
             node = ox.NamedNode(f"{version.value}/file/{quote(rel, safe='')}")
             content = (kb.root / rel).read_bytes().decode("utf-8")
-            quads += [ox.Quad(version, KNOWLEDGE_FILE, node, fg),
-                      ox.Quad(node, FILE_PATH, ox.Literal(rel), fg),
-                      ox.Quad(node, FILE_CONTENT, ox.Literal(content), fg)]
+            quads += [
+                ox.Quad(version, KNOWLEDGE_FILE, node, fg),
+                ox.Quad(node, FILE_PATH, ox.Literal(rel), fg),
+                ox.Quad(node, FILE_CONTENT, ox.Literal(content), fg),
+            ]
         self.store.extend(quads)  # one transaction
 
     def head(self) -> tuple[int, str]:
         """(sequence number, digest) of the last record, (0, GENESIS) when empty."""
-        rows = list(self.store.query(f"""
+        solutions = self.store.query(f"""
             SELECT ?n ?d WHERE {{ ?e <{SEQUENCE.value}> ?n ; <{RECORD_DIGEST.value}> ?d }}
-            ORDER BY DESC(?n) LIMIT 1"""))
+            ORDER BY DESC(?n) LIMIT 1""")
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise CmlkbError("the audit store's head query is not a SELECT")
+        rows = list(solutions)
         if not rows:
             return 0, GENESIS
         return int(rows[0]["n"].value), rows[0]["d"].value
@@ -164,8 +172,10 @@ class AuditStore:
         if self.store.contains_named_graph(g):
             raise CmlkbError(f"evaluation {evaluation.evaluation_id} is already stored")
         data = evaluation_graph(evaluation, kb).serialize(format="nt", encoding="utf-8")
-        triples = [ox.Triple(t.subject, t.predicate, t.object)
-                   for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
+        triples = [
+            ox.Triple(t.subject, t.predicate, t.object)
+            for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+        ]
         sequence, previous = self.head()
         sequence += 1
         triples += [
@@ -179,16 +189,17 @@ class AuditStore:
         quads = [ox.Quad(t.subject, t.predicate, t.object, g) for t in triples]
         quads.append(ox.Quad(g, RECORD_DIGEST, ox.Literal(digest), g))
         index = ox.DefaultGraph()
-        quads += [ox.Quad(g, SEQUENCE, ox.Literal(str(sequence), datatype=XSD_INTEGER), index),
-                  ox.Quad(g, RECORD_DIGEST, ox.Literal(digest), index)]
+        quads += [
+            ox.Quad(g, SEQUENCE, ox.Literal(str(sequence), datatype=XSD_INTEGER), index),
+            ox.Quad(g, RECORD_DIGEST, ox.Literal(digest), index),
+        ]
         self.store.extend(quads)  # one transaction: all of the record or nothing
         return digest
 
     # ---------------------------------------------------------------- reading
 
-    def query(self, sparql: str, substitutions: dict[str, Any] | None = None) -> Any:
-        subs = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
-        return self.store.query(sparql, substitutions=subs)
+    def query(self, sparql: str) -> Any:
+        return self.store.query(sparql)
 
     def evaluation_ids(self) -> list[str]:
         return [r.evaluation_id for r in self.records()]
@@ -199,21 +210,28 @@ class AuditStore:
         out = []
         for graph in self.store.named_graphs():
             if not isinstance(graph, ox.NamedNode) or not graph.value.startswith(
-                    str(evaluation_iri(""))):
+                str(evaluation_iri(""))
+            ):
                 continue
             ident = self._value(graph, _p("evaluationId"), graph)
             seq = self._value(graph, SEQUENCE, graph)
-            out.append(Record(ident or graph.value.rsplit("/", 1)[-1], graph,
-                              int(seq) if seq is not None else None,
-                              self._value(graph, PREVIOUS, graph),
-                              self._value(graph, RECORD_DIGEST, graph)))
+            out.append(
+                Record(
+                    ident or graph.value.rsplit("/", 1)[-1],
+                    graph,
+                    int(seq) if seq is not None else None,
+                    self._value(graph, PREVIOUS, graph),
+                    self._value(graph, RECORD_DIGEST, graph),
+                )
+            )
         out.sort(key=lambda r: (r.sequence is None, r.sequence or 0, r.evaluation_id))
         return out
 
-    def _value(self, subject: ox.NamedNode, predicate: ox.NamedNode,
-               graph: ox.NamedNode | ox.DefaultGraph) -> str | None:
+    def _value(
+        self, subject: Any, predicate: ox.NamedNode, graph: ox.NamedNode | ox.DefaultGraph
+    ) -> str | None:
         for q in self.store.quads_for_pattern(subject, predicate, None, graph):
-            return str(q.object.value)
+            return _text(q.object)
         return None
 
     def index(self) -> dict[str, tuple[int, str]]:
@@ -221,13 +239,15 @@ class AuditStore:
         out: dict[str, tuple[int, str]] = {}
         for q in self.store.quads_for_pattern(None, SEQUENCE, None, ox.DefaultGraph()):
             digest = self._value(q.subject, RECORD_DIGEST, ox.DefaultGraph()) or ""
-            out[q.subject.value] = (int(q.object.value), digest)
+            out[_text(q.subject)] = (int(_text(q.object)), digest)
         return out
 
     def recompute_digest(self, record: Record) -> str:
-        triples = [ox.Triple(q.subject, q.predicate, q.object)
-                   for q in self.store.quads_for_pattern(None, None, None, record.graph)
-                   if q.predicate != RECORD_DIGEST]
+        triples = [
+            ox.Triple(q.subject, q.predicate, q.object)
+            for q in self.store.quads_for_pattern(None, None, None, record.graph)
+            if q.predicate != RECORD_DIGEST
+        ]
         return record_digest(_ntriples(triples), record.previous or "")
 
     def find(self, evaluation_id: str) -> ox.NamedNode:
@@ -235,14 +255,20 @@ class AuditStore:
         g = ox.NamedNode(str(evaluation_iri(evaluation_id)))
         if self.store.contains_named_graph(g):
             return g
-        matches = [r.graph for r in self.records()
-                   if len(evaluation_id) >= 6 and r.evaluation_id.startswith(evaluation_id)]
+        matches = [
+            r.graph
+            for r in self.records()
+            if len(evaluation_id) >= 6 and r.evaluation_id.startswith(evaluation_id)
+        ]
         if len(matches) == 1:
             return matches[0]
         where = self.path or "the in-memory store"
-        raise InvalidInput(f"evaluation {evaluation_id!r} is not in the audit store at "
-                           f"{where}" + (" (ambiguous prefix)" if matches else "")
-                           + "; list the stored evaluations with `cmlkb query evaluations`")
+        raise InvalidInput(
+            f"evaluation {evaluation_id!r} is not in the audit store at "
+            f"{where}"
+            + (" (ambiguous prefix)" if matches else "")
+            + "; list the stored evaluations with `cmlkb query evaluations`"
+        )
 
     def literal(self, graph: ox.NamedNode, predicate: ox.NamedNode) -> str:
         value = self._value(graph, predicate, graph)
@@ -264,31 +290,38 @@ class AuditStore:
         out = {}
         for q in self.store.quads_for_pattern(None, FILE_PATH, None, fg):
             content = self._value(q.subject, FILE_CONTENT, fg)
-            out[q.object.value] = content or ""
+            out[_text(q.object)] = content or ""
         if not out:
             raise CmlkbError(f"knowledge version {digest} is not in the audit store")
         return out
 
 
 @contextmanager
-def open_store(path: str | os.PathLike[str] | None = None, *,
-               create: bool = True) -> Iterator[AuditStore]:
+def open_store(
+    path: str | os.PathLike[str] | None = None, *, create: bool = True
+) -> Iterator[AuditStore]:
     """Open the on-disk audit store (created when absent unless create=False)."""
     location = store_path(path)
     if not create and not location.exists():
-        raise InvalidInput(f"no audit store at {location}: evaluate cases without "
-                           f"--no-store first, or give --store PATH (or set {ENV_VAR})")
+        raise InvalidInput(
+            f"no audit store at {location}: evaluate cases without "
+            f"--no-store first, or give --store PATH (or set {ENV_VAR})"
+        )
     try:
         store = ox.Store(str(location))
     except OSError as exc:
-        raise CmlkbError(f"cannot open the audit store at {location}: {exc} (is another "
-                         "cmlkb process writing to it?)") from exc
+        raise CmlkbError(
+            f"cannot open the audit store at {location}: {exc} (is another "
+            "cmlkb process writing to it?)"
+        ) from exc
     audit = AuditStore(store, location)
     try:
         yield audit
         store.flush()
     finally:
-        del audit
+        # pyoxigraph closes the database (and frees its lock) when the Store is freed:
+        # drop every reference, including the one the caller's `as` name keeps.
+        audit.store = None  # type: ignore[assignment]
         del store
 
 
@@ -297,5 +330,19 @@ def memory_store() -> AuditStore:
     return AuditStore(ox.Store(), None)
 
 
-__all__ = ["DEFAULT_LOCATION", "ENV_VAR", "GENESIS", "AuditStore", "Record", "memory_store",
-           "open_store", "record_digest", "store_path"]
+__all__ = [
+    "DEFAULT_LOCATION",
+    "ENV_VAR",
+    "GENESIS",
+    "AuditStore",
+    "Record",
+    "memory_store",
+    "open_store",
+    "record_digest",
+    "store_path",
+]
+
+
+def _text(term: Any) -> str:
+    """The lexical value of a pyoxigraph term (IRI, blank node or literal)."""
+    return str(getattr(term, "value", term))

@@ -17,8 +17,9 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "cases").g
 
 def comparable(result: dict[str, Any]) -> str:
     """The result without what differs by design between two evaluations."""
-    return json.dumps({k: v for k, v in result.items() if k != "evaluation_id"},
-                      sort_keys=True, default=str)
+    return json.dumps(
+        {k: v for k, v in result.items() if k != "evaluation_id"}, sort_keys=True, default=str
+    )
 
 
 def derivations(ev) -> list[tuple]:
@@ -39,14 +40,21 @@ def mixed_cases(kb) -> list[dict[str, Any]]:
         make_case(kb, adherence=None, bcr_abl1=[bcr(6, 15.0)]),
         make_case(kb, bcr_abl1=[bcr(3, 15.0), bcr(4.2, 14.0)]),
         make_case(kb, bcr_abl1=[bcr(6, 5.0)], mutation_analyses=[analysis(6, "T315I")]),
-        make_case(kb, **history(("imatinib", "resistance")), bcr_abl1=[bcr(6, 0.5)],
-                  mutation_analyses=[analysis(6, "T315I", "E255K",
-                                              compound=[["T315I", "E255K"]])]),
+        make_case(
+            kb,
+            **history(("imatinib", "resistance")),
+            bcr_abl1=[bcr(6, 0.5)],
+            mutation_analyses=[analysis(6, "T315I", "E255K", compound=[["T315I", "E255K"]])],
+        ),
         make_case(kb, **history(("imatinib", "tfr"), current=None), bcr_abl1=[bcr(1, 0.3)]),
-        make_case(kb, bcr_abl1=[bcr(6, 20.0)],
-                  hematology=[{"date": at(6), "blasts_percent": 35.0}]),
-        make_case(kb, comedications=["omeprazole"],
-                  patient={"comorbidities": ["arterial-occlusive-disease"]}),
+        make_case(
+            kb, bcr_abl1=[bcr(6, 20.0)], hematology=[{"date": at(6), "blasts_percent": 35.0}]
+        ),
+        make_case(
+            kb,
+            comedications=["omeprazole"],
+            patient={"comorbidities": ["arterial-occlusive-disease"]},
+        ),
         make_case(kb, bcr_abl1=[]),
     ]
     from cmlkb.case import load_case_files
@@ -90,8 +98,7 @@ def test_evaluations_from_4_threads_match_sequential_ones(kb):
     sequential = [comparable(evaluate(kb, c).result) for c in cases]
     work = [i for _ in range(4) for i in range(len(cases))]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        threaded = list(pool.map(lambda i: (i, comparable(evaluate(kb, cases[i]).result)),
-                                 work))
+        threaded = list(pool.map(lambda i: (i, comparable(evaluate(kb, cases[i]).result)), work))
     for i, result in threaded:
         assert result == sequential[i], cases[i]["id"]
 
@@ -108,6 +115,5 @@ def test_a_failing_run_does_not_poison_the_next_evaluation(kb):
     before = comparable(evaluate(kb, case).result)
     ruleset = compiled_rules(kb).strata[0][0]
     with pytest.raises(CmlkbError, match="float"):
-        durable.run(ruleset, [{"kind": "case", "fid": "x", "assessed_day": 1.5}],
-                    lambda m: [])
+        durable.run(ruleset, [{"kind": "case", "fid": "x", "assessed_day": 1.5}], lambda m: [])
     assert comparable(evaluate(kb, case).result) == before

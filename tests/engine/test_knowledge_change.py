@@ -37,12 +37,12 @@ def moved_6m_bound(tmp_path_factory) -> KnowledgeBase:
     optimal = text.index("stmt:milestone-eln-2020-6m-optimal")
     warning = text.index("stmt:milestone-eln-2020-6m-warning")
     failure = text.index("stmt:milestone-eln-2020-6m-failure")
-    text = (text[:optimal]
-            + text[optimal:warning].replace("cml:upperIsPercent 1.0 ;",
-                                            "cml:upperIsPercent 2.0 ;")
-            + text[warning:failure].replace("cml:lowerIsPercent 1.0 ;",
-                                            "cml:lowerIsPercent 2.0 ;")
-            + text[failure:])
+    text = (
+        text[:optimal]
+        + text[optimal:warning].replace("cml:upperIsPercent 1.0 ;", "cml:upperIsPercent 2.0 ;")
+        + text[warning:failure].replace("cml:lowerIsPercent 1.0 ;", "cml:lowerIsPercent 2.0 ;")
+        + text[failure:]
+    )
     ttl.write_text(text, encoding="utf-8")
     return load_knowledge_from(root)
 
@@ -93,16 +93,16 @@ def test_moving_the_6_month_bound_changes_the_category(kb, moved_6m_bound):
     assert evaluate(moved_6m_bound, just_above).result["response"]["eln"] == "warning"
 
 
-def test_the_shipped_knowledge_still_answers_as_before_in_the_same_process(
-        kb, moved_6m_bound):
+def test_the_shipped_knowledge_still_answers_as_before_in_the_same_process(kb, moved_6m_bound):
     evaluate(moved_6m_bound, make_case(moved_6m_bound, bcr_abl1=[bcr(6, 1.5)]))
     again = evaluate(kb, make_case(kb, bcr_abl1=[bcr(6, 1.5)]))
     assert again.result["response"]["eln"] == "warning"
 
 
 def test_an_added_mutation_row_excludes_its_drug(kb, added_mutation):
-    case = make_case(added_mutation, bcr_abl1=[bcr(6, 5.0)],
-                     mutation_analyses=[analysis(6, "Y999C")])
+    case = make_case(
+        added_mutation, bcr_abl1=[bcr(6, 5.0)], mutation_analyses=[analysis(6, "Y999C")]
+    )
     ev = evaluate(added_mutation, case)
     assert status(ev, "asciminib") == "excluded"
     assert status(ev, "ponatinib") == "candidate"
@@ -116,10 +116,14 @@ def test_engine_caches_are_keyed_by_digest(kb, moved_6m_bound):
 
     evaluate(kb, make_case(kb, bcr_abl1=[bcr(6, 1.5)]))
     evaluate(moved_6m_bound, make_case(moved_6m_bound, bcr_abl1=[bcr(6, 1.5)]))
-    for cache in (reasoner._compiled, knowledge_facts._cache, result._ranks,
-                  result._citations):
+    for cache in (reasoner._compiled, knowledge_facts._cache, result._ranks, result._citations):
         assert {kb.digest, moved_6m_bound.digest} <= set(cache)
-    bands = [k.fact for k in knowledge_facts.knowledge_facts(moved_6m_bound)
-             if k.fact["kind"] == "band" and k.fact["guideline"] == "eln-2020"
-             and k.fact["timepoint"] == "6m" and k.fact["category"] == "optimal"]
+    bands = [
+        k.fact
+        for k in knowledge_facts.knowledge_facts(moved_6m_bound)
+        if k.fact["kind"] == "band"
+        and k.fact["guideline"] == "eln-2020"
+        and k.fact["timepoint"] == "6m"
+        and k.fact["category"] == "optimal"
+    ]
     assert [b["hi"] for b in bands] == [2000000]

@@ -113,12 +113,14 @@ def test_v299l_blocks_dasatinib_escalation(results) -> None:
 
 def test_escalation_detail_names_the_label_ceilings(results) -> None:
     result = results["08-imatinib-dose-escalation.json"]
-    detail = next(o for o in result["options"] if o["option"] == "dose-escalation")[
-        "reasons"][0]["detail"]
+    detail = next(o for o in result["options"] if o["option"] == "dose-escalation")["reasons"][0][
+        "detail"
+    ]
     assert "600 mg QD" in detail and "400 mg BID" in detail
     ponatinib = results["12-ponatinib-re-escalation.json"]
-    detail = next(o for o in ponatinib["options"] if o["option"] == "dose-escalation")[
-        "reasons"][0]["detail"]
+    detail = next(o for o in ponatinib["options"] if o["option"] == "dose-escalation")["reasons"][
+        0
+    ]["detail"]
     assert "45 mg QD" in detail
 
 
@@ -136,7 +138,8 @@ def test_escalation_needs_confirmed_adherence(kb: KnowledgeBase) -> None:
 def test_escalation_after_toxicity_is_a_caution(kb: KnowledgeBase) -> None:
     case = _load("08-imatinib-dose-escalation.json")
     case["therapies"][0]["interruptions"] = [
-        {"start": "2024-03-01", "end": "2024-03-20", "reason": "toxicity"}]
+        {"start": "2024-03-01", "end": "2024-03-20", "reason": "toxicity"}
+    ]
     result = _evaluate(case, kb)
     assert _options(result)["dose-escalation"] == "caution"
     assert "escalate-dose" not in result["actions"]

@@ -25,8 +25,10 @@ MAX_GRADE = 8.0
 @pytest.fixture(scope="module")
 def evaluations(kb: KnowledgeBase):
     selection = selection_for(kb)
-    return {p.name: evaluate_case(case, kb, selection)
-            for p, case in zip(EXAMPLES, validated_cases(EXAMPLES, kb), strict=True)}
+    return {
+        p.name: evaluate_case(case, kb, selection)
+        for p, case in zip(EXAMPLES, validated_cases(EXAMPLES, kb), strict=True)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +39,12 @@ def summaries(evaluations, kb: KnowledgeBase) -> dict[str, str]:
 def test_flesch_kincaid_formula() -> None:
     # 2 sentences, 9 words, 10 syllables ("hap-py" has two)
     assert flesch_kincaid_grade("The cat sat down. It was a happy cat.") == pytest.approx(
-        0.39 * 9 / 2 + 11.8 * 10 / 9 - 15.59)
-    hard = ("Pharmacokinetic considerations necessitate individualised therapeutic "
-            "optimisation notwithstanding considerable interindividual variability.")
+        0.39 * 9 / 2 + 11.8 * 10 / 9 - 15.59
+    )
+    hard = (
+        "Pharmacokinetic considerations necessitate individualised therapeutic "
+        "optimisation notwithstanding considerable interindividual variability."
+    )
     assert flesch_kincaid_grade(hard) > 15
 
 
@@ -61,8 +66,19 @@ def _internal_identifiers(kb: KnowledgeBase, evaluations) -> list[str]:
 @pytest.mark.parametrize("name", [p.name for p in EXAMPLES])
 def test_no_internal_identifiers(summaries, evaluations, kb: KnowledgeBase, name: str) -> None:
     text = summaries[name]
-    for pattern in (r"\bstmt:", r"\bsrc:", r"\bkb:", r"\bcml:", r"https?://", r"drug-reason",
-                    r"@\d", r"\bU-(high|med|low)\b", r"\bV2\b", r"_10e9_", r"_percent"):
+    for pattern in (
+        r"\bstmt:",
+        r"\bsrc:",
+        r"\bkb:",
+        r"\bcml:",
+        r"https?://",
+        r"drug-reason",
+        r"@\d",
+        r"\bU-(high|med|low)\b",
+        r"\bV2\b",
+        r"_10e9_",
+        r"_percent",
+    ):
         assert not re.search(pattern, text), (pattern, text)
     for code in _internal_identifiers(kb, evaluations):
         assert code not in text, code
@@ -77,26 +93,53 @@ def test_frames_the_decision_with_the_care_team(summaries, name: str) -> None:
 
 
 EXPECT = {
-    "01-optimal-responder.json": (["imatinib", "on track", "keep taking the same medicine"],
-                                  ["transplant", "will not work"]),
-    "03-imatinib-failure-f317l.json": (["Imatinib: will not work", "Dasatinib: will not work",
-                                        "nilotinib", "research study",
-                                        "not working well enough"], ["donor"]),
-    "05-compound-t315i-transplant.json": (["stem cell transplant from a donor",
-                                           "own stem cells: not recommended"], []),
-    "07-blast-phase-high-wbc.json": (["hydroxyurea", "chemotherapy", "donor",
-                                      "most advanced stage", "Imatinib: will not work"],
-                                     ["higher dose of the same medicine: may be"]),
-    "08-imatinib-dose-escalation.json": (["higher dose of the same medicine: may be a choice",
-                                          "raise the medicine dose", "needs a closer look"],
-                                         ["donor", "will not work"]),
-    "09-dasatinib-v299l-no-escalation.json": (["Dasatinib: will not work",
-                                               "higher dose of the same medicine: not a choice"],
-                                              ["raise the medicine dose"]),
-    "10-multi-resistant-trial.json": (["None of the usual CML pills", "research study",
-                                       "Interferon", "own stem cells: not recommended"], []),
-    "12-ponatinib-re-escalation.json": (["You are now taking ponatinib",
-                                         "raise the medicine dose"], []),
+    "01-optimal-responder.json": (
+        ["imatinib", "on track", "keep taking the same medicine"],
+        ["transplant", "will not work"],
+    ),
+    "03-imatinib-failure-f317l.json": (
+        [
+            "Imatinib: will not work",
+            "Dasatinib: will not work",
+            "nilotinib",
+            "research study",
+            "not working well enough",
+        ],
+        ["donor"],
+    ),
+    "05-compound-t315i-transplant.json": (
+        ["stem cell transplant from a donor", "own stem cells: not recommended"],
+        [],
+    ),
+    "07-blast-phase-high-wbc.json": (
+        ["hydroxyurea", "chemotherapy", "donor", "most advanced stage", "Imatinib: will not work"],
+        ["higher dose of the same medicine: may be"],
+    ),
+    "08-imatinib-dose-escalation.json": (
+        [
+            "higher dose of the same medicine: may be a choice",
+            "raise the medicine dose",
+            "needs a closer look",
+        ],
+        ["donor", "will not work"],
+    ),
+    "09-dasatinib-v299l-no-escalation.json": (
+        ["Dasatinib: will not work", "higher dose of the same medicine: not a choice"],
+        ["raise the medicine dose"],
+    ),
+    "10-multi-resistant-trial.json": (
+        [
+            "None of the usual CML pills",
+            "research study",
+            "Interferon",
+            "own stem cells: not recommended",
+        ],
+        [],
+    ),
+    "12-ponatinib-re-escalation.json": (
+        ["You are now taking ponatinib", "raise the medicine dose"],
+        [],
+    ),
 }
 
 
@@ -117,8 +160,14 @@ def test_every_excluded_drug_is_named_with_a_reason(summaries, evaluations, kb) 
     for name, e in evaluations.items():
         for d in e.result["drugs"]:
             if d["status"] == "excluded" and d["drug"] in labels["global"]:
-                line = next((ln for ln in summaries[name].splitlines()
-                             if ln.strip().lower().startswith(d["drug"] + ":")), None)
+                line = next(
+                    (
+                        ln
+                        for ln in summaries[name].splitlines()
+                        if ln.strip().lower().startswith(d["drug"] + ":")
+                    ),
+                    None,
+                )
                 assert line is not None, (name, d["drug"])
                 assert len(line.split(". ")) >= 2, line  # the status, then why
 

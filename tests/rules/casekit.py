@@ -72,8 +72,13 @@ def bcr(months: float, value: float | None, start: str = START, **extra: Any) ->
     return out
 
 
-def analysis(months: float, *variants: str, compound: list[list[str]] | None = None,
-             method: str = "NGS", start: str = START) -> dict:
+def analysis(
+    months: float,
+    *variants: str,
+    compound: list[list[str]] | None = None,
+    method: str = "NGS",
+    start: str = START,
+) -> dict:
     """A mutation analysis `months` after `start` finding `variants` (none: negative)."""
     return {
         "date": at(months, start),
@@ -126,21 +131,32 @@ _KBS: dict[int, KnowledgeBase] = {}
 
 
 @cache
-def _selection(kb_id: int, guideline: str | None, nccn: str | None,
-               classification: str | None) -> tuple[tuple[str, str], ...]:
+def _selection(
+    kb_id: int, guideline: str | None, nccn: str | None, classification: str | None
+) -> tuple[tuple[str, str], ...]:
     return tuple(selection_for(_KBS[kb_id], guideline, nccn, classification).items())
 
 
-def evaluate(kb: KnowledgeBase, case: dict[str, Any], guideline: str | None = None,
-             nccn: str | None = None, classification: str | None = None) -> Evaluation:
+def evaluate(
+    kb: KnowledgeBase,
+    case: dict[str, Any],
+    guideline: str | None = None,
+    nccn: str | None = None,
+    classification: str | None = None,
+) -> Evaluation:
     """Evaluate a validated case with the given (or default) guideline editions."""
     _KBS[id(kb)] = kb
     selection = dict(_selection(id(kb), guideline, nccn, classification))
     return evaluate_case(case, kb, selection)
 
 
-def run(kb: KnowledgeBase, guideline: str | None = None, nccn: str | None = None,
-        classification: str | None = None, **changes: Any) -> Evaluation:
+def run(
+    kb: KnowledgeBase,
+    guideline: str | None = None,
+    nccn: str | None = None,
+    classification: str | None = None,
+    **changes: Any,
+) -> Evaluation:
     """Build, validate and evaluate in one call."""
     return evaluate(kb, make_case(kb, **changes), guideline, nccn, classification)
 
@@ -150,19 +166,24 @@ def run(kb: KnowledgeBase, guideline: str | None = None, nccn: str | None = None
 
 def derived(ev: Evaluation, kind: str, **fields: Any) -> list[dict[str, Any]]:
     """Facts of `kind` whose fields equal the given values."""
-    return [r.fact for r in ev.inference.of_kind(kind)
-            if all(r.fact.get(k) == v for k, v in fields.items())]
+    return [
+        r.fact
+        for r in ev.inference.of_kind(kind)
+        if all(r.fact.get(k) == v for k, v in fields.items())
+    ]
 
 
 def records(ev: Evaluation, kind: str, **fields: Any) -> list[FactRecord]:
-    return [r for r in ev.inference.of_kind(kind)
-            if all(r.fact.get(k) == v for k, v in fields.items())]
+    return [
+        r for r in ev.inference.of_kind(kind) if all(r.fact.get(k) == v for k, v in fields.items())
+    ]
 
 
 def by_rule(ev: Evaluation, rule_id: str) -> list[dict[str, Any]]:
     """Facts with at least one derivation by `rule_id`."""
-    return [r.fact for r in ev.inference.derived()
-            if any(d.rule_id == rule_id for d in r.derivations)]
+    return [
+        r.fact for r in ev.inference.derived() if any(d.rule_id == rule_id for d in r.derivations)
+    ]
 
 
 def assert_fires(ev: Evaluation, *rule_ids: str) -> None:
@@ -222,13 +243,18 @@ def load_kb(root: Path) -> KnowledgeBase:
 
 # Default doses (mg, once daily unless noted) the history builder gives each drug.
 DOSES: dict[str, tuple[float, str]] = {
-    "imatinib": (400, "QD"), "dasatinib": (100, "QD"), "nilotinib": (400, "BID"),
-    "bosutinib": (500, "QD"), "ponatinib": (45, "QD"), "asciminib": (40, "BID"),
+    "imatinib": (400, "QD"),
+    "dasatinib": (100, "QD"),
+    "nilotinib": (400, "BID"),
+    "bosutinib": (500, "QD"),
+    "ponatinib": (45, "QD"),
+    "asciminib": (40, "BID"),
 }
 
 
-def history(*stopped: tuple[str, str], current: str | None = "dasatinib",
-            current_start: str = START) -> dict[str, Any]:
+def history(
+    *stopped: tuple[str, str], current: str | None = "dasatinib", current_start: str = START
+) -> dict[str, Any]:
     """Changes for make_case: therapies `stopped` ((drug, stop_reason), oldest first), each
     12 months long and ending a week before the next starts, then `current` from
     `current_start` (None: off therapy after the last one). The diagnosis date is moved
@@ -238,16 +264,28 @@ def history(*stopped: tuple[str, str], current: str | None = "dasatinib",
     for drug_name, reason in stopped:
         dose, frequency = DOSES.get(drug_name, (400, "QD"))
         end = plus_days(at(12, start), -7)
-        therapies.append({"drug": drug_name, "dose_mg": dose, "frequency": frequency,
-                          "start": start, "end": end, "stop_reason": reason})
+        therapies.append(
+            {
+                "drug": drug_name,
+                "dose_mg": dose,
+                "frequency": frequency,
+                "start": start,
+                "end": end,
+                "stop_reason": reason,
+            }
+        )
         start = at(12, start)
     if current is not None:
         dose, frequency = DOSES.get(current, (400, "QD"))
-        therapies.append({"drug": current, "dose_mg": dose, "frequency": frequency,
-                          "start": current_start})
+        therapies.append(
+            {"drug": current, "dose_mg": dose, "frequency": frequency, "start": current_start}
+        )
     first = therapies[0]["start"]
-    return {"therapies": therapies, "diagnosis": {"date": plus_days(first, -14)},
-            "adherence": {"assessed_on": first, "status": "adherent"}}
+    return {
+        "therapies": therapies,
+        "diagnosis": {"date": plus_days(first, -14)},
+        "adherence": {"assessed_on": first, "status": "adherent"},
+    }
 
 
 def assert_no_conclusion(ev: Evaluation, rule_id: str, **fields: Any) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from casekit import (
     START,
     analysis,
@@ -60,8 +59,12 @@ def test_non_adherence_asks_to_assess_adherence(kb):
 
 
 def test_omeprazole_with_dasatinib_reviews_interactions(kb):
-    ev = run(kb, **history(("imatinib", "intolerance")), comedications=["omeprazole"],
-             bcr_abl1=[bcr(6, 0.5)])
+    ev = run(
+        kb,
+        **history(("imatinib", "intolerance")),
+        comedications=["omeprazole"],
+        bcr_abl1=[bcr(6, 0.5)],
+    )
     assert_fires(ev, "action-review-interactions")
     assert "review-interactions" in acts(ev)
 
@@ -86,15 +89,6 @@ def test_repeat_after_a_newer_result_is_not_asked(kb):
     assert_not_fires(ev, "action-confirm-result")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: when the repeat that confirms a 3-month failure is itself inside the 3-month "
-    "window (here 3.0 and 4.2 months), the repeat also matches "
-    "milestone-category-unconfirmed: the case gets ELN failure AND an unconfirmed warning "
-    "from the same result, so actions hold both switch-tki and continue-tki/"
-    "increase-monitoring plus confirm-bcr-abl1, and insufficient-unconfirmed still says "
-    "'warning until confirmed'. A result that confirms an earlier one must not itself "
-    "await confirmation (e.g. `not: {kind: confirmation, by: $r.idx}` is not expressible "
-    "in the same stratum; a rule on awaiting-confirmation needs to exclude confirmed ones)"))
 def test_confirmed_3_month_failure_asks_no_further_repeat_and_does_not_continue(kb):
     ev = run(kb, bcr_abl1=[bcr(3, 15.0), bcr(4.2, 14.0)])
     assert ev.result["response"]["eln"] == "failure"
@@ -166,8 +160,7 @@ def test_t315i_gives_asciminib_200_mg_bid_dose_advice(kb):
     ev = run(kb, bcr_abl1=[bcr(6, 5.0)], mutation_analyses=[analysis(6, "T315I")])
     assert_fires(ev, "dose-advice-from-mutation")
     advice = ev.result["dose_advice"]
-    assert {"drug": "asciminib", "dose_mg": 200.0, "frequency": "BID",
-            "detail": "T315I"} in advice
+    assert {"drug": "asciminib", "dose_mg": 200.0, "frequency": "BID", "detail": "T315I"} in advice
 
 
 def test_mutation_without_a_dose_statement_gives_no_dose_advice(kb):

@@ -3,7 +3,6 @@ A drug's status is the strongest effect among its reasons."""
 
 from __future__ import annotations
 
-import pytest
 from casekit import (
     analysis,
     assert_fires,
@@ -26,6 +25,7 @@ def mutation_run(kb, *variants, compound=None, **changes):
 
 
 # drug-reason-mutation ------------------------------------------------------------------------
+
 
 def test_v299l_excludes_dasatinib_and_bosutinib_not_nilotinib(kb):
     ev = mutation_run(kb, "V299L")
@@ -59,13 +59,13 @@ def test_every_in_vitro_or_u_tagged_sensitivity_statement_is_not_an_exclusion(kb
     weak = [r for r in rows if r["basis"] == "in-vitro" or r["evidence"].startswith("U")]
     assert weak
     assert all(r["effect"] != "excluded" for r in weak), [
-        r for r in weak if r["effect"] == "excluded"]
+        r for r in weak if r["effect"] == "excluded"
+    ]
 
 
 def test_t315m_gives_only_cautions(kb):
     ev = mutation_run(kb, "T315M")
-    assert all(r["effect"] != "excluded" for r in derived(ev, "drug-reason",
-                                                            reason="mutation"))
+    assert all(r["effect"] != "excluded" for r in derived(ev, "drug-reason", reason="mutation"))
 
 
 def test_negative_analysis_gives_no_mutation_reason(kb):
@@ -74,6 +74,7 @@ def test_negative_analysis_gives_no_mutation_reason(kb):
 
 
 # drug-reason-compound-mutation -------------------------------------------------------------
+
 
 def test_t315i_inclusive_compound_excludes_1g_2g_and_cautions_ponatinib(kb):
     ev = mutation_run(kb, "T315I", "E255K", compound=[["T315I", "E255K"]])
@@ -93,6 +94,7 @@ def test_same_variants_not_in_a_compound_give_no_compound_reason(kb):
 
 # drug-reason-transcript ----------------------------------------------------------------------
 
+
 def test_e13a3_transcript_excludes_asciminib(kb):
     ev = run(kb, diagnosis={"transcript": "e13a3"})
     assert_fires(ev, "drug-reason-transcript")
@@ -111,6 +113,7 @@ def test_e13a2_transcript_gives_no_transcript_reason(kb):
 
 
 # drug-reason-comorbidity ---------------------------------------------------------------------
+
 
 def test_arterial_disease_makes_ponatinib_and_nilotinib_avoid(kb):
     ev = run(kb, patient={"comorbidities": ["arterial-occlusive-disease"]})
@@ -141,6 +144,7 @@ def test_no_comorbidity_no_comorbidity_reason(kb):
 
 # drug-reason-interaction ---------------------------------------------------------------------
 
+
 def test_omeprazole_gives_dasatinib_an_interaction_reason(kb):
     ev = run(kb, comedications=["omeprazole"])
     assert_fires(ev, "drug-reason-interaction")
@@ -156,6 +160,7 @@ def test_no_comedication_no_interaction_reason(kb):
 
 
 # prior failure / intolerance -----------------------------------------------------------------
+
 
 def test_drug_stopped_for_resistance_is_excluded(kb):
     ev = run(kb, **history(("imatinib", "resistance")), bcr_abl1=[bcr(6, 0.5)])
@@ -178,6 +183,7 @@ def test_drug_stopped_for_other_reasons_gets_neither(kb):
 
 # current failure ------------------------------------------------------------------------------
 
+
 def test_current_failure_with_extrinsic_causes_excluded_excludes_the_current_drug(kb):
     ev = run(kb, bcr_abl1=[bcr(6, 15.0)])
     assert_fires(ev, "drug-reason-current-failure-confirmed", "failed-drug-current")
@@ -187,18 +193,13 @@ def test_current_failure_with_extrinsic_causes_excluded_excludes_the_current_dru
 
 def test_current_failure_with_adherence_not_assessed_gives_the_unconfirmed_reason(kb):
     ev = run(kb, adherence=None, bcr_abl1=[bcr(6, 15.0)])
-    assert_fires(ev, "drug-reason-current-failure-unconfirmed", "failed-drug-current")
-    assert_not_fires(ev, "drug-reason-current-failure-confirmed")
+    assert_fires(ev, "drug-reason-current-failure-unconfirmed")
+    # not yet true resistance: the drug is not counted as failed for sequencing
+    assert_not_fires(ev, "drug-reason-current-failure-confirmed", "failed-drug-current")
     assert reasons(ev, "imatinib", reason="prior-failure", effect="caution")
     assert not reasons(ev, "imatinib", reason="prior-failure", effect="excluded")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: with extrinsic causes not excluded (adherence not assessed) the current TKI must "
-    "be 'caution' (drug-reason-current-failure-unconfirmed, fact sheet 5: 'possible "
-    "resistance, extrinsic causes not excluded'), but failed-drug-current has no "
-    "extrinsic-causes-excluded condition, so drug-reason-sequencing-after-drug (imatinib "
-    "after imatinib failure: excluded) excludes it anyway"))
 def test_current_failure_with_adherence_not_assessed_does_not_exclude_the_drug(kb):
     ev = run(kb, adherence=None, bcr_abl1=[bcr(6, 15.0)])
     assert status(ev, "imatinib") == "caution"
@@ -206,11 +207,16 @@ def test_current_failure_with_adherence_not_assessed_does_not_exclude_the_drug(k
 
 def test_warning_is_no_current_failure(kb):
     ev = run(kb, bcr_abl1=[bcr(6, 5.0)])
-    assert_not_fires(ev, "failed-drug-current", "drug-reason-current-failure-confirmed",
-                     "drug-reason-current-failure-unconfirmed")
+    assert_not_fires(
+        ev,
+        "failed-drug-current",
+        "drug-reason-current-failure-confirmed",
+        "drug-reason-current-failure-unconfirmed",
+    )
 
 
 # sequencing ----------------------------------------------------------------------------------
+
 
 def test_after_imatinib_failure_2g_tkis_and_asciminib_are_sequenced_candidates(kb):
     ev = run(kb, **history(("imatinib", "resistance")), bcr_abl1=[bcr(6, 0.5)])
@@ -223,8 +229,9 @@ def test_after_imatinib_failure_2g_tkis_and_asciminib_are_sequenced_candidates(k
 
 
 def test_after_2g_failure_ponatinib_and_asciminib_are_preferred(kb):
-    ev = run(kb, **history(("dasatinib", "resistance"), current="nilotinib"),
-             bcr_abl1=[bcr(6, 0.5)])
+    ev = run(
+        kb, **history(("dasatinib", "resistance"), current="nilotinib"), bcr_abl1=[bcr(6, 0.5)]
+    )
     assert_fires(ev, "drug-reason-sequencing-after-generation")
     assert_not_fires(ev, "drug-reason-sequencing-after-drug")
     assert status(ev, "ponatinib") == "preferred"
@@ -244,11 +251,14 @@ def test_a_mutation_found_after_failure_is_not_the_no_mutation_situation(kb):
 
 
 def test_progression_excludes_imatinib_by_sequencing(kb):
-    ev = run(kb, **history(("imatinib", "intolerance")), bcr_abl1=[bcr(6, 20.0)],
-             hematology=[{"date": bcr(6, 0)["date"], "blasts_percent": 20.0}])
+    ev = run(
+        kb,
+        **history(("imatinib", "intolerance")),
+        bcr_abl1=[bcr(6, 20.0)],
+        hematology=[{"date": bcr(6, 0)["date"], "blasts_percent": 20.0}],
+    )
     assert_fires(ev, "drug-reason-sequencing-after-event")
-    assert reasons(ev, "imatinib", reason="sequencing", effect="excluded",
-                   detail="progression")
+    assert reasons(ev, "imatinib", reason="sequencing", effect="excluded", detail="progression")
 
 
 def test_no_event_no_sequencing_after_event(kb):
@@ -257,18 +267,26 @@ def test_no_event_no_sequencing_after_event(kb):
 
 
 def test_two_stopped_tkis_make_the_third_line_situation(kb):
-    ev = run(kb, **history(("imatinib", "resistance"), ("dasatinib", "intolerance"),
-                           current="bosutinib"), bcr_abl1=[bcr(6, 0.5)])
-    assert_fires(ev, "two-or-more-tkis-failed-or-not-tolerated",
-                 "drug-reason-sequencing-after-two-tkis")
+    ev = run(
+        kb,
+        **history(("imatinib", "resistance"), ("dasatinib", "intolerance"), current="bosutinib"),
+        bcr_abl1=[bcr(6, 0.5)],
+    )
+    assert_fires(
+        ev, "two-or-more-tkis-failed-or-not-tolerated", "drug-reason-sequencing-after-two-tkis"
+    )
     assert reasons(ev, "asciminib", reason="sequencing", detail="after two or more TKIs")
     assert reasons(ev, "ponatinib", reason="sequencing", detail="after two or more TKIs")
 
 
 def test_one_stopped_tki_is_not_two_tkis(kb):
     ev = run(kb, **history(("imatinib", "resistance")), bcr_abl1=[bcr(6, 0.5)])
-    assert_not_fires(ev, "two-or-more-tkis-failed-or-not-tolerated",
-                     "two-or-more-tkis-including-current", "drug-reason-sequencing-after-two-tkis")
+    assert_not_fires(
+        ev,
+        "two-or-more-tkis-failed-or-not-tolerated",
+        "two-or-more-tkis-including-current",
+        "drug-reason-sequencing-after-two-tkis",
+    )
 
 
 _NEQ_AFTER_IN = (
@@ -276,15 +294,19 @@ _NEQ_AFTER_IN = (
     "after an `in` test ($or) in the same condition is ignored by durable-rules, so "
     "`drug: {ne: $a.drug}` after `stop_reason: {in: [...]}` never filters: the same drug "
     "stopped twice (or re-challenged) counts as two TKIs. Fix: emit `in` ($or) clauses last "
-    "in compile_rule (measured: the comparison works when it comes before the $or)")
+    "in compile_rule (measured: the comparison works when it comes before the $or)"
+)
 
 
-@pytest.mark.xfail(strict=True, reason=_NEQ_AFTER_IN)
 def test_the_same_drug_stopped_twice_is_not_two_tkis(kb):
-    ev = run(kb, **history(("imatinib", "intolerance"), ("imatinib", "intolerance"),
-                           current="bosutinib"), bcr_abl1=[bcr(6, 0.5)])
-    assert_not_fires(ev, "two-or-more-tkis-failed-or-not-tolerated",
-                     "drug-reason-sequencing-after-two-tkis")
+    ev = run(
+        kb,
+        **history(("imatinib", "intolerance"), ("imatinib", "intolerance"), current="bosutinib"),
+        bcr_abl1=[bcr(6, 0.5)],
+    )
+    assert_not_fires(
+        ev, "two-or-more-tkis-failed-or-not-tolerated", "drug-reason-sequencing-after-two-tkis"
+    )
 
 
 def test_current_failure_plus_a_prior_intolerance_is_two_tkis(kb):
@@ -293,10 +315,10 @@ def test_current_failure_plus_a_prior_intolerance_is_two_tkis(kb):
     assert_not_fires(ev, "two-or-more-tkis-failed-or-not-tolerated")
 
 
-@pytest.mark.xfail(strict=True, reason=_NEQ_AFTER_IN)
 def test_current_failure_of_a_rechallenged_drug_is_not_two_tkis(kb):
-    ev = run(kb, **history(("imatinib", "intolerance"), current="imatinib"),
-             bcr_abl1=[bcr(6, 15.0)])
+    ev = run(
+        kb, **history(("imatinib", "intolerance"), current="imatinib"), bcr_abl1=[bcr(6, 15.0)]
+    )
     assert_fires(ev, "failed-drug-current")
     assert_not_fires(ev, "two-or-more-tkis-including-current")
 
@@ -307,6 +329,7 @@ def test_current_failure_alone_is_not_two_tkis(kb):
 
 
 # approved / regional / usable -----------------------------------------------------------------
+
 
 def test_default_case_every_global_tki_is_a_candidate(kb):
     ev = run(kb)
@@ -322,12 +345,14 @@ def test_default_case_every_global_tki_is_a_candidate(kb):
 def no_tki_left(kb):
     """T315I-inclusive compound (imatinib, 2G excluded), ponatinib failed, e13a3
     transcript (asciminib excluded): every approved TKI excluded."""
-    changes = history(("imatinib", "resistance"), ("ponatinib", "resistance"),
-                      current="dasatinib")
+    changes = history(("imatinib", "resistance"), ("ponatinib", "resistance"), current="dasatinib")
     changes["diagnosis"]["transcript"] = "e13a3"
-    return run(kb, **changes, bcr_abl1=[bcr(6, 20.0)],
-               mutation_analyses=[analysis(6, "T315I", "E255K",
-                                           compound=[["T315I", "E255K"]])])
+    return run(
+        kb,
+        **changes,
+        bcr_abl1=[bcr(6, 20.0)],
+        mutation_analyses=[analysis(6, "T315I", "E255K", compound=[["T315I", "E255K"]])],
+    )
 
 
 def test_no_usable_drug_when_every_approved_tki_is_excluded(kb):

@@ -22,12 +22,14 @@ def events(ev):
 
 # loss-of-response --------------------------------------------------------------------------
 
+
 def test_loss_of_mmr_on_therapy_is_an_eln_2020_warning(kb):
     ev = run(kb, bcr_abl1=[bcr(12, 0.05), bcr(18, 0.5)])
     assert_fires(ev, "loss-of-response", "event-category")
     assert events(ev) == {"loss-of-mmr"}
-    assert derived(ev, "finding", family="eln", basis="event", detail="loss-of-mmr",
-                   category="warning")
+    assert derived(
+        ev, "finding", family="eln", basis="event", detail="loss-of-mmr", category="warning"
+    )
     assert eln(ev) == "warning"
 
 
@@ -38,8 +40,7 @@ def test_rise_to_exactly_0_1_percent_is_not_loss_of_mmr(kb):
 
 
 def test_mmr_reached_only_on_a_previous_therapy_is_not_lost_on_the_current_one(kb):
-    ev = run(kb, **history(("imatinib", "intolerance")),
-             bcr_abl1=[bcr(-3, 0.05), bcr(18, 0.5)])
+    ev = run(kb, **history(("imatinib", "intolerance")), bcr_abl1=[bcr(-3, 0.05), bcr(18, 0.5)])
     assert_not_fires(ev, "loss-of-response")
 
 
@@ -63,6 +64,7 @@ def test_loss_of_mmr_has_no_category_under_eln_2013_which_needs_confirmation(kb)
 
 # resistance-mutation-on-current ------------------------------------------------------------
 
+
 def test_t315i_found_on_imatinib_is_a_resistance_mutation_and_failure(kb):
     ev = run(kb, bcr_abl1=[bcr(6, 0.8)], mutation_analyses=[analysis(6, "T315I")])
     assert_fires(ev, "resistance-mutation-on-current")
@@ -72,47 +74,71 @@ def test_t315i_found_on_imatinib_is_a_resistance_mutation_and_failure(kb):
 
 def test_mutation_that_does_not_exclude_the_current_drug_is_no_resistance_event(kb):
     # V299L excludes dasatinib and bosutinib, not nilotinib (fact sheet 3.2)
-    ev = run(kb, **history(("imatinib", "resistance"), current="nilotinib"),
-             bcr_abl1=[bcr(6, 0.8)], mutation_analyses=[analysis(6, "V299L")])
+    ev = run(
+        kb,
+        **history(("imatinib", "resistance"), current="nilotinib"),
+        bcr_abl1=[bcr(6, 0.8)],
+        mutation_analyses=[analysis(6, "V299L")],
+    )
     assert_not_fires(ev, "resistance-mutation-on-current")
     assert eln(ev) == "optimal"
 
 
 def test_mutation_found_before_the_current_therapy_is_no_event_on_it(kb):
-    ev = run(kb, **history(("imatinib", "resistance"), current="ponatinib"),
-             bcr_abl1=[bcr(6, 0.8)], mutation_analyses=[analysis(-1, "T315I")])
+    ev = run(
+        kb,
+        **history(("imatinib", "resistance"), current="ponatinib"),
+        bcr_abl1=[bcr(6, 0.8)],
+        mutation_analyses=[analysis(-1, "T315I")],
+    )
     assert_not_fires(ev, "resistance-mutation-on-current")
 
 
 def test_v299l_on_dasatinib_is_a_resistance_mutation(kb):
-    ev = run(kb, **history(("imatinib", "resistance")),
-             bcr_abl1=[bcr(6, 0.8)], mutation_analyses=[analysis(6, "V299L")])
+    ev = run(
+        kb,
+        **history(("imatinib", "resistance")),
+        bcr_abl1=[bcr(6, 0.8)],
+        mutation_analyses=[analysis(6, "V299L")],
+    )
     assert_fires(ev, "resistance-mutation-on-current")
 
 
 # resistance-compound-mutation-on-current ---------------------------------------------------
 
+
 def test_t315i_compound_on_dasatinib_is_a_resistance_mutation(kb):
-    ev = run(kb, **history(("imatinib", "resistance")), bcr_abl1=[bcr(6, 5.0)],
-             mutation_analyses=[analysis(6, "T315I", "E255K",
-                                         compound=[["T315I", "E255K"]])])
+    ev = run(
+        kb,
+        **history(("imatinib", "resistance")),
+        bcr_abl1=[bcr(6, 5.0)],
+        mutation_analyses=[analysis(6, "T315I", "E255K", compound=[["T315I", "E255K"]])],
+    )
     assert_fires(ev, "resistance-compound-mutation-on-current")
 
 
 def test_t315i_compound_on_ponatinib_gives_caution_not_a_resistance_event(kb):
-    ev = run(kb, **history(("imatinib", "resistance"), current="ponatinib"),
-             bcr_abl1=[bcr(6, 0.5)],
-             mutation_analyses=[analysis(6, "T315I", "E255K",
-                                         compound=[["T315I", "E255K"]])])
-    assert_not_fires(ev, "resistance-compound-mutation-on-current",
-                     "resistance-mutation-on-current")
+    ev = run(
+        kb,
+        **history(("imatinib", "resistance"), current="ponatinib"),
+        bcr_abl1=[bcr(6, 0.5)],
+        mutation_analyses=[analysis(6, "T315I", "E255K", compound=[["T315I", "E255K"]])],
+    )
+    assert_not_fires(
+        ev, "resistance-compound-mutation-on-current", "resistance-mutation-on-current"
+    )
 
 
 # high-risk ACAs ----------------------------------------------------------------------------
 
+
 def cyto(months, *abnormalities):
-    return {"date": at(months), "ph_positive_percent": 50.0, "metaphases": 20,
-            "abnormalities": list(abnormalities)}
+    return {
+        "date": at(months),
+        "ph_positive_percent": 50.0,
+        "metaphases": 20,
+        "abnormalities": list(abnormalities),
+    }
 
 
 def test_high_risk_aca_on_treatment_is_failure(kb):
@@ -130,8 +156,9 @@ def test_aca_outside_the_eln_2020_high_risk_list_is_no_event(kb):
 
 
 def test_high_risk_aca_at_diagnosis_is_a_baseline_warning(kb):
-    ev = run(kb, diagnosis={"additional_chromosomal_abnormalities": ["i(17q)"]},
-             bcr_abl1=[bcr(1, 50.0)])
+    ev = run(
+        kb, diagnosis={"additional_chromosomal_abnormalities": ["i(17q)"]}, bcr_abl1=[bcr(1, 50.0)]
+    )
     assert_fires(ev, "high-risk-aca-at-baseline", "baseline-event-category")
     assert_not_fires(ev, "high-risk-aca-on-treatment")
     assert derived(ev, "finding", family="eln", basis="baseline", category="warning")
@@ -145,11 +172,11 @@ def test_high_risk_aca_before_treatment_in_cytogenetics_is_baseline_not_failure(
 
 # high ELTS ---------------------------------------------------------------------------------
 
+
 def test_high_elts_is_a_baseline_warning(kb):
     ev = run(kb, diagnosis={"elts_risk": "high"})
     assert_fires(ev, "high-elts-at-baseline", "baseline-event-category")
-    assert derived(ev, "finding", family="eln", detail="high-elts-baseline",
-                   category="warning")
+    assert derived(ev, "finding", family="eln", detail="high-elts-baseline", category="warning")
 
 
 def test_intermediate_elts_is_no_baseline_event(kb):
@@ -158,6 +185,7 @@ def test_intermediate_elts_is_no_baseline_event(kb):
 
 
 # event-category ----------------------------------------------------------------------------
+
 
 def test_no_event_no_event_category(kb):
     ev = run(kb, bcr_abl1=[bcr(12, 0.05)])

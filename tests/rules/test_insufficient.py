@@ -103,16 +103,20 @@ def test_undetectable_with_enough_copies_is_sufficient(kb):
 def test_no_eln_milestone_applies_to_a_result_before_3_months(kb):
     ev = run(kb, bcr_abl1=[bcr(1, 40.0)])
     assert_fires(ev, "insufficient-no-milestone-applies")
-    assert any(i["conclusion"] == "ELN category under eln-2020"
-               for i in ev.result["insufficient_data"])
+    assert any(
+        i["conclusion"] == "ELN category under eln-2020" for i in ev.result["insufficient_data"]
+    )
 
 
 def test_eln_2013_has_no_milestone_in_third_line(kb):
     from casekit import history
 
-    ev = run(kb, guideline="eln-2013", bcr_abl1=[bcr(6, 0.5)],
-             **history(("imatinib", "resistance"), ("dasatinib", "resistance"),
-                       current="ponatinib"))
+    ev = run(
+        kb,
+        guideline="eln-2013",
+        bcr_abl1=[bcr(6, 0.5)],
+        **history(("imatinib", "resistance"), ("dasatinib", "resistance"), current="ponatinib"),
+    )
     assert_fires(ev, "insufficient-no-milestone-applies")
     assert ev.result["response"]["eln"] is None
 

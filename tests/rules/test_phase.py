@@ -60,21 +60,25 @@ def test_blasts_14_9_percent_is_chronic_under_eln(kb):
 
 
 def test_who_2022_high_risk_chronic_feature_is_not_progression(kb):
-    ev = run(kb, classification="who-2022", bcr_abl1=[bcr(6, 5.0)],
-             hematology=heme(6, blasts_percent=15.0))
+    ev = run(
+        kb,
+        classification="who-2022",
+        bcr_abl1=[bcr(6, 5.0)],
+        hematology=heme(6, blasts_percent=15.0),
+    )
     assert phases(ev) == {"chronic"}
     assert_not_fires(ev, "progression-on-therapy")
 
 
 def test_clinician_phase_finding_on_therapy_is_progression(kb):
-    ev = run(kb, bcr_abl1=[bcr(6, 5.0)],
-             phase_assessments=[{"date": at(6), "phase": "accelerated"}])
+    ev = run(
+        kb, bcr_abl1=[bcr(6, 5.0)], phase_assessments=[{"date": at(6), "phase": "accelerated"}]
+    )
     assert_fires(ev, "phase-from-assessment", "progression-on-therapy")
 
 
 def test_chronic_clinician_finding_is_not_progression(kb):
-    ev = run(kb, bcr_abl1=[bcr(6, 5.0)],
-             phase_assessments=[{"date": at(6), "phase": "chronic"}])
+    ev = run(kb, bcr_abl1=[bcr(6, 5.0)], phase_assessments=[{"date": at(6), "phase": "chronic"}])
     assert_fires(ev, "phase-from-assessment")
     assert_not_fires(ev, "progression-on-therapy")
 
@@ -92,6 +96,7 @@ def test_advanced_phase_before_treatment_is_not_progression(kb):
 
 # advanced phase and its drug reasons ---------------------------------------------------
 
+
 def test_accelerated_phase_at_diagnosis_applies_the_advanced_phase_setting(kb):
     from casekit import reasons
 
@@ -105,8 +110,7 @@ def test_accelerated_phase_at_diagnosis_applies_the_advanced_phase_setting(kb):
 
 def test_chronic_phase_at_diagnosis_is_no_advanced_phase(kb):
     ev = run(kb, bcr_abl1=[bcr(6, 5.0)])
-    assert_not_fires(ev, "advanced-phase-at-diagnosis", "advanced-phase-found",
-                     "drug-reason-phase")
+    assert_not_fires(ev, "advanced-phase-at-diagnosis", "advanced-phase-found", "drug-reason-phase")
 
 
 def test_advanced_phase_found_on_therapy(kb):

@@ -25,6 +25,7 @@ def resistance(ev):
 
 # adherence -------------------------------------------------------------------------------
 
+
 def test_adherence_not_assessed_is_an_extrinsic_cause_not_excluded(kb):
     ev = run(kb, adherence=None, bcr_abl1=[bcr(6, 15.0)])
     assert_fires(ev, "extrinsic-adherence")
@@ -49,6 +50,7 @@ def test_adherent_is_no_extrinsic_cause(kb):
 
 # interactions ----------------------------------------------------------------------------
 
+
 def test_omeprazole_with_dasatinib_is_an_extrinsic_cause(kb):
     ev = run(kb, **history(("imatinib", "intolerance")), comedications=["omeprazole"])
     assert_fires(ev, "extrinsic-interaction")
@@ -64,6 +66,7 @@ def test_omeprazole_with_imatinib_is_no_extrinsic_cause(kb):
 
 # dose ------------------------------------------------------------------------------------
 
+
 def test_imatinib_300_mg_first_line_is_a_dose_reduction(kb):
     ev = run(kb, therapies=[{"drug": "imatinib", "dose_mg": 300, "start": START}])
     assert_fires(ev, "extrinsic-dose-below-standard-first-line")
@@ -72,19 +75,33 @@ def test_imatinib_300_mg_first_line_is_a_dose_reduction(kb):
 
 def test_imatinib_400_mg_first_line_is_no_dose_reduction(kb):
     ev = run(kb)
-    assert_not_fires(ev, "extrinsic-dose-below-standard-first-line",
-                     "extrinsic-dose-below-standard-later-line", "extrinsic-dose-not-recorded")
+    assert_not_fires(
+        ev,
+        "extrinsic-dose-below-standard-first-line",
+        "extrinsic-dose-below-standard-later-line",
+        "extrinsic-dose-not-recorded",
+    )
 
 
 def test_dose_change_down_counts_as_current_dose(kb):
-    ev = run(kb, therapies=[{"drug": "imatinib", "dose_mg": 400, "start": START,
-                             "dose_changes": [{"date": at(2), "dose_mg": 300}]}])
+    ev = run(
+        kb,
+        therapies=[
+            {
+                "drug": "imatinib",
+                "dose_mg": 400,
+                "start": START,
+                "dose_changes": [{"date": at(2), "dose_mg": 300}],
+            }
+        ],
+    )
     assert_fires(ev, "extrinsic-dose-below-standard-first-line")
 
 
 def test_nilotinib_300_bid_first_line_is_the_approved_dose(kb):
-    ev = run(kb, therapies=[{"drug": "nilotinib", "dose_mg": 300, "frequency": "BID",
-                             "start": START}])
+    ev = run(
+        kb, therapies=[{"drug": "nilotinib", "dose_mg": 300, "frequency": "BID", "start": START}]
+    )
     assert_not_fires(ev, "extrinsic-dose-below-standard-first-line")
 
 
@@ -109,13 +126,22 @@ def test_dose_not_recorded_cannot_be_excluded(kb):
 
 # interruptions ---------------------------------------------------------------------------
 
+
 def interrupted(end_days_before_assessment):
     assessed = at(12)
     end = plus_days(assessed, -end_days_before_assessment)
-    return {"therapies": [{"drug": "imatinib", "dose_mg": 400, "start": START,
-                           "interruptions": [{"start": plus_days(end, -14), "end": end,
-                                              "reason": "toxicity"}]}],
-            "bcr_abl1": [bcr(12, 0.5)], "assessed_on": assessed}
+    return {
+        "therapies": [
+            {
+                "drug": "imatinib",
+                "dose_mg": 400,
+                "start": START,
+                "interruptions": [{"start": plus_days(end, -14), "end": end, "reason": "toxicity"}],
+            }
+        ],
+        "bcr_abl1": [bcr(12, 0.5)],
+        "assessed_on": assessed,
+    }
 
 
 def test_interruption_ending_within_183_days_is_an_extrinsic_cause(kb):
@@ -131,9 +157,9 @@ def test_interruption_ending_184_days_ago_is_not_recent(kb):
 
 # resistance status ----------------------------------------------------------------------
 
+
 def test_progression_status(kb):
-    ev = run(kb, bcr_abl1=[bcr(6, 20.0)],
-             hematology=[{"date": at(6), "blasts_percent": 35.0}])
+    ev = run(kb, bcr_abl1=[bcr(6, 20.0)], hematology=[{"date": at(6), "blasts_percent": 35.0}])
     assert_fires(ev, "resistance-progression")
     assert resistance(ev)["status"] == "progression"
 

@@ -7,7 +7,6 @@ within 1-3 months confirms it as failure.
 
 from __future__ import annotations
 
-import pytest
 from casekit import (
     START,
     analysis,
@@ -30,6 +29,7 @@ def levels(ev, idx=0):
 
 # response-level-quantified ----------------------------------------------------------------
 
+
 def test_mmr_is_inclusive_at_exactly_0_1_percent(kb):
     ev = run(kb, bcr_abl1=[bcr(12, 0.1)])
     assert_fires(ev, "response-level-quantified")
@@ -44,11 +44,6 @@ def test_just_above_0_1_percent_is_not_mmr(kb):
     assert ev.result["response"]["molecular_response"] == "none"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: BCR::ABL1 values are scaled to integers (x10^6) rounding half-even "
-    "(engine/facts.py scaled), so 0.1000001 % IS (> 0.1 %) becomes 100000 and counts as "
-    "MMR; a value finer than the scale must be rounded away from the inclusive bound "
-    "(up), or refused, so '>' never turns into '<='"))
 def test_value_finer_than_the_scale_above_0_1_percent_is_not_mmr(kb):
     ev = run(kb, bcr_abl1=[bcr(12, 0.1000001)])
     assert levels(ev) == set()
@@ -61,6 +56,7 @@ def test_deep_response_levels_are_cumulative(kb):
 
 
 # response-level-undetectable --------------------------------------------------------------
+
 
 def test_undetectable_with_10000_abl1_copies_is_mr4(kb):
     ev = run(kb, bcr_abl1=[bcr(12, None, control_copies=10000)])
@@ -90,6 +86,7 @@ def test_undetectable_with_100000_abl1_copies_is_mr5(kb):
 
 
 # milestone scopes ------------------------------------------------------------------------
+
 
 def scopes(ev):
     return {f["scope"] for f in derived(ev, "milestone-scope")}
@@ -122,20 +119,25 @@ def test_first_line_scope_after_a_switch_for_intolerance(kb):
 
 
 def test_no_first_line_scope_after_intolerance_if_a_drug_also_failed(kb):
-    ev = run(kb, **history(("imatinib", "resistance"), ("nilotinib", "intolerance")),
-             bcr_abl1=[bcr(6, 0.5)])
+    ev = run(
+        kb,
+        **history(("imatinib", "resistance"), ("nilotinib", "intolerance")),
+        bcr_abl1=[bcr(6, 0.5)],
+    )
     assert_not_fires(ev, "milestone-scope-after-intolerance")
     assert "first" not in scopes(ev)
 
 
 def test_second_line_scope_only_after_imatinib_failure(kb):
-    ev = run(kb, **history(("dasatinib", "resistance"), current="nilotinib"),
-             bcr_abl1=[bcr(6, 0.5)])
+    ev = run(
+        kb, **history(("dasatinib", "resistance"), current="nilotinib"), bcr_abl1=[bcr(6, 0.5)]
+    )
     assert_not_fires(ev, "milestone-scope-second-after-imatinib-failure")
     assert scopes(ev) == {"any"}
 
 
 # milestone-category ----------------------------------------------------------------------
+
 
 def test_6_months_exactly_1_percent_is_optimal_eln_2020(kb):
     ev = run(kb, bcr_abl1=[bcr(6, 1.0)])
@@ -179,8 +181,9 @@ def test_eln_2013_second_line_table_after_imatinib_failure(kb):
 
 def test_no_milestone_category_before_the_first_window(kb):
     ev = run(kb, bcr_abl1=[bcr(1, 40.0)])
-    assert_not_fires(ev, "milestone-category", "milestone-category-unconfirmed",
-                     "current-milestone-finding")
+    assert_not_fires(
+        ev, "milestone-category", "milestone-category-unconfirmed", "current-milestone-finding"
+    )
     assert eln(ev) is None
 
 
@@ -190,6 +193,7 @@ def test_result_on_a_previous_therapy_takes_no_milestone_category(kb):
 
 
 # 3-month confirmation --------------------------------------------------------------------
+
 
 def test_single_3_month_value_above_10_percent_is_warning_awaiting_confirmation(kb):
     ev = run(kb, bcr_abl1=[bcr(3, 15.0)])
@@ -235,6 +239,7 @@ def test_repeat_less_than_a_month_later_does_not_confirm(kb):
 
 
 # current category ------------------------------------------------------------------------
+
 
 def test_current_category_is_that_of_the_latest_result(kb):
     ev = run(kb, bcr_abl1=[bcr(6, 15.0), bcr(12, 0.05)])

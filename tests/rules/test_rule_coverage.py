@@ -20,6 +20,8 @@ ELSEWHERE = {"options"}
 
 def covered_rule_ids() -> dict[str, str]:
     return {r: f for r, f in rule_ids().items() if f not in ELSEWHERE}
+
+
 POSITIVE = {"assert_fires"}
 NEGATIVE = {"assert_not_fires", "assert_no_conclusion"}
 
@@ -39,8 +41,11 @@ def asserted() -> tuple[set[str], set[str]]:
             for call in ast.walk(fn):
                 if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
                     continue
-                literals = [a.value for a in call.args
-                            if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+                literals = [
+                    a.value
+                    for a in call.args
+                    if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                ]
                 if call.func.id in POSITIVE:
                     fires.update(literals)
                 elif call.func.id == "assert_not_fires":

@@ -48,8 +48,7 @@ def test_advanced_phase_requires_testing(kb):
 
 
 def test_chronic_phase_finding_gives_no_phase_testing(kb):
-    ev = run(kb, bcr_abl1=[bcr(6, 0.5)],
-             phase_assessments=[{"date": at(6), "phase": "chronic"}])
+    ev = run(kb, bcr_abl1=[bcr(6, 0.5)], phase_assessments=[{"date": at(6), "phase": "chronic"}])
     assert_not_fires(ev, "testing-by-phase")
 
 

@@ -18,8 +18,11 @@ STOP = "2023-01-02"  # the TFR stop: imatinib ran the 12 months before
 
 
 def tfr(*results, **changes):
-    return dict(history(("imatinib", "tfr"), current=None, current_start=STOP),
-                bcr_abl1=list(results), **changes)
+    return dict(
+        history(("imatinib", "tfr"), current=None, current_start=STOP),
+        bcr_abl1=list(results),
+        **changes,
+    )
 
 
 def test_loss_of_mmr_after_stopping_restarts_the_same_tki(kb):
@@ -53,8 +56,9 @@ def restarted(months_on, *results):
     changes = history(("imatinib", "tfr"), current="imatinib", current_start=STOP)
     from casekit import at
 
-    return dict(changes, bcr_abl1=[bcr(-2, 0.5, start=STOP), *results],
-                assessed_on=at(months_on, STOP))
+    return dict(
+        changes, bcr_abl1=[bcr(-2, 0.5, start=STOP), *results], assessed_on=at(months_on, STOP)
+    )
 
 
 def test_no_mmr_4_months_after_restarting_requires_testing(kb):

@@ -8,18 +8,17 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from cmlkb.case import load_case_files
 from cmlkb.cli import main
-from cmlkb.knowledge import KnowledgeBase, load_knowledge_from
+from cmlkb.knowledge import load_knowledge, load_knowledge_from
 from cmlkb.validation import validate
 from cmlkb.vocab import vocabularies
 
 VALID = Path(__file__).parents[1] / "shapes" / "case" / "valid"
 EXAMPLES = Path(__file__).parents[2] / "examples" / "cases"
-EXAMPLE_FILES = sorted(EXAMPLES.glob("*.json"))
+EXAMPLE_FILES = sorted(EXAMPLES.glob("0[1-6]-*.json"))  # the six shared examples
 
 
 def _write(tmp_path: Path, name: str, case: object) -> Path:
@@ -109,18 +108,11 @@ def test_validation_does_not_change_the_input(kb) -> None:
     assert sorted(report.cases) == sorted(c.case_id for c in cases)
 
 
-def test_six_examples_validate_in_under_a_second_warm(kb) -> None:
-    validate(load_case_files(EXAMPLE_FILES), kb)  # warm: shapes, schema, queries parsed
-    best = min(_timed(kb) for _ in range(3))
-    print(f"six examples validated in {best * 1000:.0f} ms (warm)")
-    assert best < 1.0
-
-
-def _timed(kb: KnowledgeBase) -> float:
-    start = time.perf_counter()
-    report = validate(load_case_files(EXAMPLE_FILES), kb)
-    assert report.ok
-    return time.perf_counter() - start
+def test_all_examples_validate_clean() -> None:
+    """Every shipped example, the six shared ones and the later ones, is valid. (How fast
+    validation is, is measured by `make bench`, not asserted here.)"""
+    report = validate(load_case_files(sorted(EXAMPLES.glob("*.json"))), load_knowledge())
+    assert report.ok, report.problems
 
 
 def test_subprocess_user_error_has_no_traceback(tmp_path) -> None:
