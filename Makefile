@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 CMLKB  := $(VENV)/bin/cmlkb
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test check lint bench clean
+.PHONY: help install demo test test-fast check lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -22,8 +22,11 @@ install: $(VENV)/.installed ## create .venv and install cmlkb with test and dev 
 demo: install ## evaluate the shipped example cases, printing an explained recommendation for each
 	$(CMLKB) evaluate examples/cases/*.json --no-store
 
-test: install ## run the whole test suite
+test: install ## run the whole test suite (slow tests included)
 	$(PY) -m pytest -q
+
+test-fast: install ## the test suite without the tests marked slow
+	$(PY) -m pytest -q -m "not slow"
 
 check: install ## check the knowledge base (SHACL, OWL consistency, rule lint, QC queries)
 	$(CMLKB) check
