@@ -1,0 +1,69 @@
+"""The benchmark's case generator (bench/generate.py): valid and deterministic cases.
+
+No timing here: speed is measured by `make bench`, not asserted by tests."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from cmlkb.knowledge import load_knowledge
+from cmlkb.validation import format_text, validate
+
+GENERATE = Path(__file__).resolve().parents[2] / "bench" / "generate.py"
+
+
+@pytest.fixture(scope="module")
+def gen() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("cmlkb_bench_generate", GENERATE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def kb():  # type: ignore[no-untyped-def]
+    return load_knowledge()
+
+
+def test_same_seed_same_cases(gen: ModuleType, kb) -> None:  # type: ignore[no-untyped-def]
+    first = gen.generate_cases(kb, 40, seed=7)
+    again = gen.generate_cases(kb, 40, seed=7)
+    assert json.dumps(first, sort_keys=True) == json.dumps(again, sort_keys=True)
+
+
+def test_case_independent_of_count(gen: ModuleType, kb) -> None:  # type: ignore[no-untyped-def]
+    short = gen.generate_cases(kb, 5, seed=3)
+    long = gen.generate_cases(kb, 20, seed=3)
+    assert short == long[:5]
+    other = gen.generate_cases(kb, 5, seed=4)
+    assert [c["therapies"] for c in other] != [c["therapies"] for c in short]
+
+
+def test_generated_cases_are_valid(gen: ModuleType, kb) -> None:  # type: ignore[no-untyped-def]
+    cases = gen.generate_cases(kb, 48, seed=0)
+    inputs = gen.as_inputs(cases)
+    # one case per validate call: SHACL cost grows with the batch (see bench/README.md)
+    for case in inputs:
+        report = validate([case], kb)
+        assert report.ok, format_text(report)
+        assert case.case_id in report.cases
+
+
+def test_situations_are_covered(gen: ModuleType, kb) -> None:  # type: ignore[no-untyped-def]
+    cases = gen.generate_cases(kb, 300, seed=0)
+    seen = Counter(gen.situation_of(c) for c in cases)
+    assert set(seen) == {name for name, _ in gen.SITUATIONS}
+    assert any(a.get("compound") for c in cases for a in c.get("mutation_analyses", []))
+    assert any(c["patient"]["comorbidities"] for c in cases)
+    assert any(c["comedications"] for c in cases)
+    assert any(t.get("stop_reason") == "tfr" for c in cases for t in c["therapies"])
+    known = {v.strip() for c in cases for a in c.get("mutation_analyses", [])
+             for v in (x["protein"] for x in a["variants"])}
+    assert known, "no mutations generated"
