@@ -4,9 +4,10 @@ durable-rules 2.0.28 is unmaintained and has measured traps (shared/engine-notes
 each is handled here:
 - not thread-safe, lazy-init race (#2, #3): one Host per process, created once under a
   lock, and every call into it serialised by the same lock;
-- at most 1,024 live states, `delete_state` can crash (#4, C6): one state id is reused;
-  after each run every asserted fact is retracted, so no state leaks between cases; a
-  run that fails moves to a fresh state id so a half-cleaned state is never reused;
+- at most 1,024 live states, `delete_state` can crash (#4, C6): one state per ruleset and
+  knowledge digest, primed once with the knowledge facts and reused; after each run every
+  fact the run asserted is retracted, so no state leaks between cases; a run that fails
+  drops its state so a half-cleaned state is never reused;
 - no truth maintenance (#7): each evaluation asserts its facts afresh and derived facts
   are kept in our own derivation records, not in engine memory;
 - events consumed by the first rule (#8): only facts are used, never events;
@@ -44,6 +45,7 @@ _host: Host | None = None
 _registered: set[str] = set()
 _buffer: list[Match] = []
 _state = {"sid": 1}
+_primed: dict[tuple[str, str], str] = {}  # (ruleset, knowledge digest) -> state id
 
 
 class _QuietHost(Host):
@@ -117,36 +119,76 @@ def _check_value(fact: Fact) -> None:
             )
 
 
+def _assert(host: Host, ruleset: str, fact: Fact, sid: str) -> Fact | None:
+    """Assert one fact; None when no rule of the ruleset wants it."""
+    _check_value(fact)
+    fact = dict(fact, sid=sid)
+    try:
+        host.assert_fact(ruleset, fact)
+    except MessageNotHandledException:
+        return None  # no rule of this stratum matches the fact: nothing to do
+    _drain(ruleset)
+    return fact
+
+
+def prime(ruleset: str, key: str, background: Iterable[Fact]) -> None:
+    """Assert constant background facts (the knowledge) once, into an engine state kept
+    for (ruleset, key): every later `run` with that key starts from them, so the
+    knowledge is not sent through the engine again for each case. No rule may fire on
+    background facts alone (the linter requires a case fact in every rule)."""
+    with _lock:
+        if (ruleset, key) in _primed:
+            return
+        host = _get_host()
+        sid = str(_state["sid"])
+        _state["sid"] += 1
+        try:
+            for fact in background:
+                _assert(host, ruleset, fact, sid)
+            if _buffer:
+                fired = sorted({rule for rule, _ in _buffer})
+                raise CmlkbError(
+                    f"rules fired on knowledge alone, without a case fact: {', '.join(fired)}"
+                )
+        except CmlkbError:
+            _buffer.clear()
+            raise
+        except Exception as exc:
+            _buffer.clear()
+            raise CmlkbError(f"the rule engine failed loading the knowledge: {exc}") from exc
+        _primed[(ruleset, key)] = sid
+
+
 def run(
     ruleset: str,
+    key: str,
     facts: Iterable[Fact],
     conclude: Callable[[Match], list[Fact]],
 ) -> None:
-    """Assert `facts`, and every fact `conclude` derives from a match, until nothing new
-    fires (a fixpoint); then retract everything, leaving the engine state empty."""
+    """Assert `facts` into the state primed for (ruleset, key), and every fact `conclude`
+    derives from a match, until nothing new fires (a fixpoint); then retract them all,
+    leaving the state as primed. A run that fails discards the state: the next `prime`
+    starts a fresh one, so a half-cleaned state is never reused."""
     with _lock:
+        if (ruleset, key) not in _primed:
+            raise CmlkbError(f"ruleset {ruleset} was not primed with its knowledge")
         host = _get_host()
-        sid = str(_state["sid"])
+        sid = _primed[(ruleset, key)]
         pending: deque[Fact] = deque(facts)
         asserted: list[Fact] = []
         try:
             while pending:
-                fact = dict(pending.popleft())
-                _check_value(fact)
-                fact["sid"] = sid
-                try:
-                    host.assert_fact(ruleset, fact)
-                except MessageNotHandledException:
-                    continue  # no rule of this stratum matches the fact: nothing to do
+                fact = _assert(host, ruleset, pending.popleft(), sid)
+                if fact is None:
+                    continue
                 asserted.append(fact)
-                _drain(ruleset)
-                state = host.get_state(ruleset, sid)
-                if "exception" in state:
-                    raise CmlkbError(f"a rule action failed: {state['exception']}")
                 matches = list(_buffer)
                 _buffer.clear()
                 for match in matches:
                     pending.extend(conclude(match))
+            state = host.get_state(ruleset, sid)
+            if "exception" in state:
+                raise CmlkbError(f"a rule action failed: {state['exception']}")
             for fact in asserted:
                 host.retract_fact(ruleset, fact)
             # Retracting can satisfy a negation: such matches are artefacts of clean-up.
@@ -154,9 +196,9 @@ def run(
             _buffer.clear()
         except CmlkbError:
             _buffer.clear()
-            _state["sid"] += 1
+            del _primed[(ruleset, key)]
             raise
         except Exception as exc:
             _buffer.clear()
-            _state["sid"] += 1
+            del _primed[(ruleset, key)]
             raise CmlkbError(f"the rule engine failed: {exc}") from exc

@@ -66,61 +66,90 @@ def _content_key(fact: dict[str, Any]) -> tuple[Any, ...]:
 
 
 @dataclass
+class Stratum:
+    """One stratum of rules, registered as one durable-rules ruleset and primed with the
+    knowledge facts its rules use."""
+
+    ruleset: str
+    rules: list[Rule]
+    consumed: set[str]
+    negated: set[str]
+    background: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ids(self) -> set[str]:
+        return {r.id for r in self.rules}
+
+
+@dataclass
 class CompiledRules:
-    """The rule base split in strata, each registered as one durable-rules ruleset."""
+    """The rule base in strata, and the knowledge as fact records shared by every
+    evaluation with this knowledge digest (read-only)."""
 
     rulebase: RuleBase
-    strata: list[tuple[str, list[Rule], set[str], set[str]]]
-    # (ruleset name, rules, kinds consumed, kinds negated)
+    strata: list[Stratum]
+    knowledge: dict[str, FactRecord]
 
 
 _compiled: dict[str, CompiledRules] = {}
 
 
 def compiled_rules(kb: KnowledgeBase) -> CompiledRules:
-    """Compile and register the rule base once per process and knowledge digest
+    """Compile, register and prime the rule base once per process and knowledge digest
     (durable-rules never frees a ruleset: engine-notes C1 #12)."""
     if kb.digest in _compiled:
         return _compiled[kb.digest]
     rulebase = load_rulebase(kb)
+    knowledge = {
+        f"k{i}": FactRecord(f"k{i}", dict(kf.fact, fid=f"k{i}"), "knowledge", iri=kf.iri)
+        for i, kf in enumerate(knowledge_facts(kb))
+    }
     strata = []
     for rules in rulebase.strata:
         definitions = {r.id: compile_rule(r) for r in rules}
-        consumed = set().union(*(r.consumes for r in rules))
-        negated = set().union(*(r.negates for r in rules))
-        strata.append((durable.register(definitions), rules, consumed, negated))
-    _compiled[kb.digest] = CompiledRules(rulebase, strata)
+        stratum = Stratum(
+            durable.register(definitions),
+            rules,
+            consumed=set().union(*(r.consumes for r in rules)),
+            negated=set().union(*(r.negates for r in rules)),
+        )
+        stratum.background = [
+            dict(r.fact, kind=negated_kind(r.kind))
+            for r in knowledge.values()
+            if r.kind in stratum.negated
+        ] + [r.fact for r in knowledge.values() if r.kind in stratum.consumed]
+        durable.prime(stratum.ruleset, kb.digest, stratum.background)
+        strata.append(stratum)
+    _compiled[kb.digest] = CompiledRules(rulebase, strata, knowledge)
     return _compiled[kb.digest]
 
 
 def infer(kb: KnowledgeBase, facts: list[CaseFact]) -> Inference:
-    """Run every stratum over the case facts and the knowledge facts."""
+    """Run every stratum over the case facts, joined with the knowledge facts the strata
+    were primed with."""
     compiled = compiled_rules(kb)
     rules = compiled.rulebase.by_id()
-    records: dict[str, FactRecord] = {}
+    records: dict[str, FactRecord] = dict(compiled.knowledge)
     by_content: dict[tuple[Any, ...], str] = {}
+    counter = [0]
 
-    def add(fact: dict[str, Any], origin: str, path: str = "", iri: str = "") -> FactRecord:
-        fid = f"f{len(records)}"
+    def add(fact: dict[str, Any], origin: str, path: str = "") -> FactRecord:
+        fid = f"f{counter[0]}"
+        counter[0] += 1
         fact = dict(fact, fid=fid)
-        record = FactRecord(fid, fact, origin, path, iri)
+        record = FactRecord(fid, fact, origin, path)
         records[fid] = record
         by_content[_content_key(fact)] = fid
         return record
 
     for cf in facts:
         add(cf.fact, "case", path=cf.path)
-    for kf in knowledge_facts(kb):
-        add(kf.fact, "knowledge", iri=kf.iri)
 
-    for ruleset, stratum_rules, used, negated in compiled.strata:
-        stratum_ids = {r.id for r in stratum_rules}
+    for stratum in compiled.strata:
 
-        def conclude(
-            match: durable.Match, used: set[str] = used, stratum_ids: set[str] = stratum_ids
-        ) -> list[dict[str, Any]]:
+        def conclude(match: durable.Match, stratum: Stratum = stratum) -> list[dict[str, Any]]:
             rule_id, bound = match
-            if rule_id not in stratum_ids:
+            if rule_id not in stratum.ids:
                 raise CmlkbError(f"rule {rule_id} fired outside its stratum")
             rule = rules[rule_id]
             premises = tuple(bound[c.alias]["fid"] for c in rule.conditions if c.alias)
@@ -139,14 +168,18 @@ def infer(kb: KnowledgeBase, facts: list[CaseFact]) -> Inference:
                     continue
                 record = add(fact, "derived")
                 record.derivations.append(derivation)
-                if record.kind in used:
+                if record.kind in stratum.consumed:
                     new.append(record.fact)
             return new
 
-        current = list(records.values())
-        inputs = [dict(r.fact, kind=negated_kind(r.kind)) for r in current if r.kind in negated]
-        inputs += [r.fact for r in current if r.kind in used]
-        durable.run(ruleset, inputs, conclude)
+        current = [r for r in records.values() if r.origin != "knowledge"]
+        inputs = [
+            dict(r.fact, kind=negated_kind(r.kind)) for r in current if r.kind in stratum.negated
+        ]
+        inputs += [r.fact for r in current if r.kind in stratum.consumed]
+        # a no-op once primed; primes a fresh state after a failed run dropped the old one
+        durable.prime(stratum.ruleset, kb.digest, stratum.background)
+        durable.run(stratum.ruleset, kb.digest, inputs, conclude)
     return Inference(records, rules)
 
 

@@ -369,6 +369,12 @@ def lint(rules: list[Rule], schema: Any, source_iris: set[str]) -> list[RuleProb
         for k in r.produces:
             if k in base:
                 problem(f"concludes '{k}', which is an input fact kind; conclude a new kind")
+        if r.consumes and r.consumes <= set(schema.knowledge_kinds):
+            problem(
+                "every condition is on knowledge facts: add a condition on a case fact (for "
+                "instance `- c: {kind: case}`); knowledge is loaded once per process, so a "
+                "rule needs a fact of the case to fire for it"
+            )
         if r.produces & r.consumes:
             problem(
                 f"consumes and concludes the same kind {sorted(r.produces & r.consumes)}; "

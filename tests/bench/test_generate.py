@@ -64,6 +64,10 @@ def test_situations_are_covered(gen: ModuleType, kb) -> None:  # type: ignore[no
     assert any(c["patient"]["comorbidities"] for c in cases)
     assert any(c["comedications"] for c in cases)
     assert any(t.get("stop_reason") == "tfr" for c in cases for t in c["therapies"])
-    known = {v.strip() for c in cases for a in c.get("mutation_analyses", [])
-             for v in (x["protein"] for x in a["variants"])}
+    known = {
+        v.strip()
+        for c in cases
+        for a in c.get("mutation_analyses", [])
+        for v in (x["protein"] for x in a["variants"])
+    }
     assert known, "no mutations generated"
