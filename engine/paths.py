@@ -11,10 +11,13 @@ import os
 from pathlib import Path
 
 
+_CHECKOUT = Path(__file__).resolve().parent.parent
+
+
 def project_root() -> Path:
     """The folder holding ontology/, rules/ and queries/."""
     home = os.environ.get("CMLKB_HOME")
-    return Path(home) if home else Path(__file__).resolve().parent.parent
+    return Path(home) if home else _CHECKOUT
 
 
 def ontology_dir() -> Path:

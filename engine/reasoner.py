@@ -46,13 +46,18 @@ class FactRecord:
 
 @dataclass
 class Inference:
-    """Everything an evaluation knows: input facts and what the rules derived from them."""
+    """Everything an evaluation knows: input facts and what the rules derived from them
+    (complete once `infer` returns)."""
 
     records: dict[str, FactRecord]
     rules: dict[str, Rule]
+    _by_kind: dict[str, list[FactRecord]] = field(default_factory=dict, repr=False)
 
     def of_kind(self, kind: str) -> list[FactRecord]:
-        return [r for r in self.records.values() if r.kind == kind]
+        if not self._by_kind:
+            for r in self.records.values():
+                self._by_kind.setdefault(r.kind, []).append(r)
+        return self._by_kind.get(kind, [])
 
     def derived(self) -> list[FactRecord]:
         return [r for r in self.records.values() if r.origin == "derived"]

@@ -267,7 +267,7 @@ def test_priming_refuses_a_rule_that_fires_on_knowledge_alone():
     ruleset = durable.register(
         {"knowledge-only": {"all": [{"k": {"kind": "knowledge-only-probe"}}]}}
     )
-    with pytest.raises(CmlkbError, match="knowledge alone.*knowledge-only"):
+    with pytest.raises(CmlkbError, match=r"knowledge alone.*knowledge-only"):
         durable.prime(ruleset, "refuse", [{"kind": "knowledge-only-probe", "fid": "k0"}])
 
 
@@ -275,11 +275,17 @@ def test_a_run_keeps_the_primed_knowledge_and_drops_its_own_facts():
     ruleset = durable.register(PAIR)
     durable.prime(ruleset, "kept", [{"kind": "left", "key": 7, "fid": "k0"}])
     for _ in range(3):  # the primed left fact pairs with each run's right fact, every time
-        matches = []
-        durable.run(
-            ruleset,
-            "kept",
-            [{"kind": "right", "key": 7, "fid": "f0"}],
-            lambda m: matches.append(m) or [],
-        )
-        assert [m[0] for m in matches] == ["pair"]
+        assert [
+            m[0] for m in collect_keyed(ruleset, "kept", [{"kind": "right", "key": 7, "fid": "f0"}])
+        ] == ["pair"]
+
+
+def collect_keyed(ruleset, key, facts):
+    matches = []
+
+    def conclude(match):
+        matches.append(match)
+        return []
+
+    durable.run(ruleset, key, facts, conclude)
+    return matches
