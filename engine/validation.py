@@ -443,22 +443,13 @@ def validate(inputs: list[CaseInput], kb: KnowledgeBase) -> ValidationReport:
 def _validate_shapes(
     structured: list[tuple[CaseInput, dict[str, Any]]], kb: KnowledgeBase
 ) -> list[Problem]:
-    """SHACL over the structurally valid cases: one batch graph per set of distinct ids."""
-    batches: list[dict[str, tuple[CaseInput, dict[str, Any]]]] = []
-    for case, normalised in structured:
-        key = str(normalised["id"])
-        batch = next((b for b in batches if key not in b), None)
-        if batch is None:
-            batch = {}
-            batches.append(batch)
-        batch[key] = (case, normalised)
+    """SHACL over the structurally valid cases, one case per run: the cost of a run grows
+    faster than its graph (shapes whose SPARQL scans the whole data graph), so a batch of
+    cases in one graph is slower than the same cases one by one (bench/REPORT.md)."""
     problems: list[Problem] = []
-    for batch in batches:
-        data = Graph()
-        for _, normalised in batch.values():
-            data += to_rdf(normalised, kb)
-        results = _shacl(data)
-        problems.extend(_shape_problems(results, {k: v[0] for k, v in batch.items()}))
+    for case, normalised in structured:
+        results = _shacl(to_rdf(normalised, kb))
+        problems.extend(_shape_problems(results, {str(normalised["id"]): case}))
     return problems
 
 
