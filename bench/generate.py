@@ -91,8 +91,9 @@ def _pct(value: float) -> float:
     return float(f"{value:.4g}")
 
 
-def _therapy(rng: random.Random, drug: str, start: date, end: date | None = None,
-             stop: str | None = None) -> dict[str, Any]:
+def _therapy(
+    rng: random.Random, drug: str, start: date, end: date | None = None, stop: str | None = None
+) -> dict[str, Any]:
     t: dict[str, Any] = {"drug": drug}
     doses = _DOSES.get(drug)
     if doses and rng.random() < 0.85:
@@ -131,8 +132,9 @@ class _Builder:
         return self.diagnosed + timedelta(days=self.rng.randint(*after_days))
 
     def baseline(self) -> None:
-        self.bcr.append({"date": _iso(self.diagnosed),
-                         "is_percent": _pct(self.rng.uniform(20, 120))})
+        self.bcr.append(
+            {"date": _iso(self.diagnosed), "is_percent": _pct(self.rng.uniform(20, 120))}
+        )
 
     def optimal(self) -> None:
         r = self.rng
@@ -140,14 +142,24 @@ class _Builder:
         self.therapies.append(_therapy(r, r.choice(self.v.first_line), s))
         self.baseline()
         months = r.choice([3, 6, 12, 18, 24, 36, 48])
-        points = [(3, r.uniform(0.5, 9)), (6, r.uniform(0.05, 0.9)),
-                  (12, r.uniform(0.005, 0.09)), (18, r.uniform(0.002, 0.009)),
-                  (24, r.uniform(0.001, 0.005)), (36, r.uniform(0.001, 0.004)),
-                  (48, r.uniform(0.001, 0.003))]
+        points = [
+            (3, r.uniform(0.5, 9)),
+            (6, r.uniform(0.05, 0.9)),
+            (12, r.uniform(0.005, 0.09)),
+            (18, r.uniform(0.002, 0.009)),
+            (24, r.uniform(0.001, 0.005)),
+            (36, r.uniform(0.001, 0.004)),
+            (48, r.uniform(0.001, 0.003)),
+        ]
         self.bcr += _series(s, [p for p in points if p[0] <= months])
         if months >= 24 and r.random() < 0.4:
-            self.bcr.append({"date": _iso(_after(s, months + 3)), "undetectable": True,
-                             "control_copies": r.choice([32000, 52000, 110000])})
+            self.bcr.append(
+                {
+                    "date": _iso(_after(s, months + 3)),
+                    "undetectable": True,
+                    "control_copies": r.choice([32000, 52000, 110000]),
+                }
+            )
 
     def warning(self) -> None:
         r = self.rng
@@ -167,17 +179,22 @@ class _Builder:
         self.baseline()
         at = r.choice([6, 12])
         points = [(3, r.uniform(12, 60))]
-        points += [(6, r.uniform(12, 50))] if at == 6 else [(6, r.uniform(2, 9)),
-                                                            (12, r.uniform(1.5, 9))]
+        points += (
+            [(6, r.uniform(12, 50))] if at == 6 else [(6, r.uniform(2, 9)), (12, r.uniform(1.5, 9))]
+        )
         self.bcr += _series(s, points)
         when = _iso(_after(s, at))
         variants = r.sample(self.v.mutations, k=r.choice([1, 1, 2]))
-        self.analyses.append({
-            "date": when, "method": r.choice(["NGS", "NGS", "Sanger"]),
-            "variants": [{"protein": p, "vaf_percent": _pct(r.uniform(5, 60))}
-                         for p in variants],
-            "compound": [],
-        })
+        self.analyses.append(
+            {
+                "date": when,
+                "method": r.choice(["NGS", "NGS", "Sanger"]),
+                "variants": [
+                    {"protein": p, "vaf_percent": _pct(r.uniform(5, 60))} for p in variants
+                ],
+                "compound": [],
+            }
+        )
 
     def compound(self) -> None:
         r = self.rng
@@ -188,21 +205,35 @@ class _Builder:
         e2 = _after(s2, r.uniform(8, 24))
         s3 = e2 + timedelta(days=r.randint(3, 14))
         third = r.choice([d for d in self.v.later_line if d != second] or self.v.drugs)
-        self.therapies += [_therapy(r, first, s1, e1, "resistance"),
-                           _therapy(r, second, s2, e2, "resistance"), _therapy(r, third, s3)]
+        self.therapies += [
+            _therapy(r, first, s1, e1, "resistance"),
+            _therapy(r, second, s2, e2, "resistance"),
+            _therapy(r, third, s3),
+        ]
         self.bcr += _series(s2, [(-0.5, r.uniform(8, 30))])
-        self.bcr += _series(s3, [(3, r.uniform(2, 9)), (6, r.uniform(1, 8)),
-                                 (12, r.uniform(3, 15))])
+        self.bcr += _series(
+            s3, [(3, r.uniform(2, 9)), (6, r.uniform(1, 8)), (12, r.uniform(3, 15))]
+        )
         a, b = r.sample(self.v.mutations, k=2)
-        self.analyses.append({"date": _iso(s2 - timedelta(days=1)), "method": "NGS",
-                              "variants": [{"protein": a, "vaf_percent": _pct(r.uniform(10, 40))}],
-                              "compound": []})
-        self.analyses.append({
-            "date": self.bcr[-1]["date"], "method": "NGS",
-            "variants": [{"protein": a, "vaf_percent": _pct(r.uniform(30, 60))},
-                         {"protein": b, "vaf_percent": _pct(r.uniform(20, 50))}],
-            "compound": [[a, b]],
-        })
+        self.analyses.append(
+            {
+                "date": _iso(s2 - timedelta(days=1)),
+                "method": "NGS",
+                "variants": [{"protein": a, "vaf_percent": _pct(r.uniform(10, 40))}],
+                "compound": [],
+            }
+        )
+        self.analyses.append(
+            {
+                "date": self.bcr[-1]["date"],
+                "method": "NGS",
+                "variants": [
+                    {"protein": a, "vaf_percent": _pct(r.uniform(30, 60))},
+                    {"protein": b, "vaf_percent": _pct(r.uniform(20, 50))},
+                ],
+                "compound": [[a, b]],
+            }
+        )
 
     def tfr_relapse(self) -> None:
         r = self.rng
@@ -210,14 +241,24 @@ class _Builder:
         stop = _after(s, r.uniform(60, 100))
         self.therapies.append(_therapy(r, r.choice(self.v.first_line), s, stop, "tfr"))
         before = stop - timedelta(days=r.randint(100, 200))
-        self.bcr.append({"date": _iso(before), "undetectable": True,
-                         "control_copies": r.choice([40000, 52000, 100000])})
-        self.bcr.append({"date": _iso(stop - timedelta(days=r.randint(5, 20))),
-                         "is_percent": _pct(r.uniform(0.001, 0.003))})
+        self.bcr.append(
+            {
+                "date": _iso(before),
+                "undetectable": True,
+                "control_copies": r.choice([40000, 52000, 100000]),
+            }
+        )
+        self.bcr.append(
+            {
+                "date": _iso(stop - timedelta(days=r.randint(5, 20))),
+                "is_percent": _pct(r.uniform(0.001, 0.003)),
+            }
+        )
         peak = r.choice([0.005, 0.05, 0.2, 1.5])
         values = [0.002, 0.008, peak / 4, peak]
-        self.bcr += _series(stop, [(m, v * r.uniform(0.9, 1.1))
-                                   for m, v in zip((1, 2, 3, 4), values, strict=True)])
+        self.bcr += _series(
+            stop, [(m, v * r.uniform(0.9, 1.1)) for m, v in zip((1, 2, 3, 4), values, strict=True)]
+        )
         if "treatment-free-remission" in self.v.goals:
             self.case.setdefault("patient", {})["goals"] = ["treatment-free-remission"]
 
@@ -240,17 +281,26 @@ class _Builder:
         self.baseline()
         self.bcr += _series(s, [(3, r.uniform(1, 40))])
         blasts = r.uniform(10, 29) if self.phase == "accelerated" else r.uniform(30, 60)
-        self.case["hematology"] = [{
-            "date": _iso(self.diagnosed), "blasts_percent": _pct(blasts),
-            "basophils_percent": _pct(r.uniform(2, 25)),
-            "platelets_10e9_per_l": r.randint(60, 900), "wbc_10e9_per_l": r.randint(20, 250),
-        }]
+        self.case["hematology"] = [
+            {
+                "date": _iso(self.diagnosed),
+                "blasts_percent": _pct(blasts),
+                "basophils_percent": _pct(r.uniform(2, 25)),
+                "platelets_10e9_per_l": r.randint(60, 900),
+                "wbc_10e9_per_l": r.randint(20, 250),
+            }
+        ]
         abn = r.sample(self.v.abnormalities, k=min(len(self.v.abnormalities), r.randint(0, 2)))
-        self.case["cytogenetics"] = [{"date": _iso(self.diagnosed), "metaphases": 20,
-                                      "ph_positive_percent": 100, "abnormalities": abn}]
+        self.case["cytogenetics"] = [
+            {
+                "date": _iso(self.diagnosed),
+                "metaphases": 20,
+                "ph_positive_percent": 100,
+                "abnormalities": abn,
+            }
+        ]
         if r.random() < 0.5:
-            self.case["phase_assessments"] = [{"date": _iso(self.diagnosed),
-                                               "phase": self.phase}]
+            self.case["phase_assessments"] = [{"date": _iso(self.diagnosed), "phase": self.phase}]
 
     def insufficient_data(self) -> None:
         r = self.rng
@@ -267,33 +317,45 @@ class _Builder:
         patient["age_years"] = r.randint(18, 88)
         patient["sex"] = r.choice(self.v.sexes)
         k = r.choice([0, 0, 0, 1, 1, 2, 3])
-        patient["comorbidities"] = sorted(r.sample(self.v.comorbidities,
-                                                  k=min(k, len(self.v.comorbidities))))
+        patient["comorbidities"] = sorted(
+            r.sample(self.v.comorbidities, k=min(k, len(self.v.comorbidities)))
+        )
         patient.setdefault("goals", [])
         k = r.choice([0, 0, 0, 0, 1, 1, 2])
-        self.case["comedications"] = sorted(r.sample(self.v.comedications,
-                                                     k=min(k, len(self.v.comedications))))
+        self.case["comedications"] = sorted(
+            r.sample(self.v.comedications, k=min(k, len(self.v.comedications)))
+        )
         current = next((t for t in self.therapies if "end" not in t), None)
         if current is not None and r.random() < 0.15:
             start = date.fromisoformat(current["start"])
             pause = start + timedelta(days=r.randint(20, 60))
-            current["interruptions"] = [{"start": _iso(pause),
-                                         "end": _iso(pause + timedelta(days=r.randint(3, 21))),
-                                         "reason": r.choice(["toxicity", "non-adherence",
-                                                             "other"])}]
+            current["interruptions"] = [
+                {
+                    "start": _iso(pause),
+                    "end": _iso(pause + timedelta(days=r.randint(3, 21))),
+                    "reason": r.choice(["toxicity", "non-adherence", "other"]),
+                }
+            ]
         if current is not None and "dose_mg" in current and r.random() < 0.15:
             start = date.fromisoformat(current["start"])
-            current["dose_changes"] = [{"date": _iso(start + timedelta(days=r.randint(30, 80))),
-                                        "dose_mg": max(1, int(current["dose_mg"]) // 2),
-                                        "reason": "toxicity"}]
+            current["dose_changes"] = [
+                {
+                    "date": _iso(start + timedelta(days=r.randint(30, 80))),
+                    "dose_mg": max(1, int(current["dose_mg"]) // 2),
+                    "reason": "toxicity",
+                }
+            ]
 
     def build(self, situation: str) -> dict[str, Any]:
         getattr(self, situation.replace("-", "_"))()
         r = self.rng
         self.overlays()
-        diagnosis: dict[str, Any] = {"date": _iso(self.diagnosed), "phase": self.phase,
-                                     "transcript": r.choice(self.v.transcripts),
-                                     "elts_risk": r.choice(self.v.elts)}
+        diagnosis: dict[str, Any] = {
+            "date": _iso(self.diagnosed),
+            "phase": self.phase,
+            "transcript": r.choice(self.v.transcripts),
+            "elts_risk": r.choice(self.v.elts),
+        }
         if self.phase == "chronic" and self.v.abnormalities and r.random() < 0.05:
             diagnosis["additional_chromosomal_abnormalities"] = [r.choice(self.v.abnormalities)]
         self.case["diagnosis"] = diagnosis
@@ -308,8 +370,7 @@ class _Builder:
         if r.random() < 0.9:
             self.case["adherence"] = {
                 "assessed_on": assessed,
-                "status": r.choice(["adherent", "adherent", "adherent", "non-adherent",
-                                    "unknown"]),
+                "status": r.choice(["adherent", "adherent", "adherent", "non-adherent", "unknown"]),
             }
         return self.case
 

@@ -16,7 +16,17 @@ from cmlkb.errors import CmlkbError
 from cmlkb.facts import CaseFact
 from cmlkb.knowledge import KnowledgeBase
 from cmlkb.knowledge_facts import KnowledgeFact, knowledge_facts
-from cmlkb.rules import Rule, RuleBase, compile_rule, load_rulebase, negated_kind, resolve
+from cmlkb.rules import (
+    Ref,
+    Rule,
+    RuleBase,
+    Sum,
+    Test,
+    compile_rule,
+    load_rulebase,
+    negated_kind,
+    resolve,
+)
 
 
 @dataclass
@@ -80,10 +90,40 @@ class Stratum:
     consumed: set[str]
     negated: set[str]
     background: list[dict[str, Any]] = field(default_factory=list)
+    # kind -> the literal tests of each condition on that kind (positive / negated)
+    literal_tests: dict[str, list[list[Test]]] = field(default_factory=dict)
+    negated_literal_tests: dict[str, list[list[Test]]] = field(default_factory=dict)
 
-    @property
-    def ids(self) -> set[str]:
-        return {r.id for r in self.rules}
+    def __post_init__(self) -> None:
+        self.ids = {r.id for r in self.rules}
+
+    def wants(self, fact: dict[str, Any], negated: bool = False) -> bool:
+        """Whether some condition of the stratum could match the fact: a fact failing the
+        literal tests of every condition on its kind is not sent to the engine."""
+        tests = (self.negated_literal_tests if negated else self.literal_tests).get(
+            fact["kind"], []
+        )
+        return any(all(_passes(fact, t) for t in condition) for condition in tests)
+
+
+def _passes(fact: dict[str, Any], test: Test) -> bool:
+    value = fact.get(test.field)
+    return value in test.value if test.op == "in" else value == test.value
+
+
+def _literal_tests(rules: list[Rule], negated: bool) -> dict[str, list[list[Test]]]:
+    out: dict[str, list[list[Test]]] = {}
+    for rule in rules:
+        for cond in rule.conditions:
+            if cond.negated != negated:
+                continue
+            literal = [
+                t
+                for t in cond.tests
+                if t.op == "in" or (t.op == "eq" and not isinstance(t.value, Ref | Sum))
+            ]
+            out.setdefault(cond.kind, []).append(literal)
+    return out
 
 
 @dataclass
@@ -117,6 +157,8 @@ def compiled_rules(kb: KnowledgeBase) -> CompiledRules:
             rules,
             consumed=set().union(*(r.consumes for r in rules)),
             negated=set().union(*(r.negates for r in rules)),
+            literal_tests=_literal_tests(rules, negated=False),
+            negated_literal_tests=_literal_tests(rules, negated=True),
         )
         stratum.background = [
             dict(r.fact, kind=negated_kind(r.kind))
@@ -173,15 +215,17 @@ def infer(kb: KnowledgeBase, facts: list[CaseFact]) -> Inference:
                     continue
                 record = add(fact, "derived")
                 record.derivations.append(derivation)
-                if record.kind in stratum.consumed:
+                if record.kind in stratum.consumed and stratum.wants(record.fact):
                     new.append(record.fact)
             return new
 
         current = [r for r in records.values() if r.origin != "knowledge"]
         inputs = [
-            dict(r.fact, kind=negated_kind(r.kind)) for r in current if r.kind in stratum.negated
+            dict(r.fact, kind=negated_kind(r.kind))
+            for r in current
+            if r.kind in stratum.negated and stratum.wants(r.fact, negated=True)
         ]
-        inputs += [r.fact for r in current if r.kind in stratum.consumed]
+        inputs += [r.fact for r in current if r.kind in stratum.consumed and stratum.wants(r.fact)]
         # a no-op once primed; primes a fresh state after a failed run dropped the old one
         durable.prime(stratum.ruleset, kb.digest, stratum.background)
         durable.run(stratum.ruleset, kb.digest, inputs, conclude)
