@@ -489,12 +489,13 @@ def _explain(data: dict[str, Any]) -> list[str]:
         f" Each case asserts ~{prof['asserts_per_case']:.0f} facts and retracts"
         f" ~{prof['retracts_per_case']:.0f}: its case facts and derived facts, once into"
         " each stratum that uses their kind (the knowledge facts are asserted once per"
-        " process into a primed state per stratum). The gap between the two counts is facts"
-        " that reach a stratum but match none of its rules. The cost is proportional to the"
+        " process into a primed state per stratum; a stratum is sent only the facts that"
+        " pass the literal tests of one of its conditions). The gap between the two counts"
+        " is facts that still match none of its rules. The cost is proportional to the"
         " facts asserted, not to the rules that fire.",
-        "- **What would make it faster**: sending each stratum only the facts its rules'"
-        " literal tests can match, merging strata whose rules do not negate each other, and"
-        " skipping durable-rules' per-action state update, which cmlkb does not use.",
+        "- **What would make it faster**: merging strata whose rules do not negate each"
+        " other (each fact is asserted once per stratum that uses its kind), and skipping"
+        " durable-rules' per-action state update (a JSON round trip cmlkb does not use).",
         "- **Cold start** is dominated by "
         + "; ".join(f"{k} ({v * 1000:,.0f} ms)" for k, v in slowest)
         + ". These are paid once per process; a long-running process or a batch file"
