@@ -58,7 +58,9 @@ def headline(result: dict[str, Any]) -> str:
             if resistance["extrinsic_causes_excluded"]
             else (" (not yet confirmed as true resistance: extrinsic causes not excluded)")
         )
-        parts.append(f"ELN failure, {resistance['status']} resistance{confirmed}")
+        status = resistance["status"]
+        kind = "progression on therapy" if status == "progression" else f"{status} resistance"
+        parts.append(f"ELN failure, {kind}{confirmed}")
     elif response["eln"]:
         parts.append(f"ELN {response['eln']}")
     else:
