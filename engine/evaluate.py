@@ -36,28 +36,26 @@ class Evaluation:
     started_at: str
 
 
-def _default(kb: KnowledgeBase, cls: str, family: str | None = None) -> str:
+def _codes(kb: KnowledgeBase, cls: str, family: str | None, default_only: bool) -> list[str]:
+    """Codes of the individuals of a class (Guideline, ClassificationSystem), optionally of
+    one guideline family and only the one marked cml:isDefault."""
     query = f"""
         PREFIX cml: <https://w3id.org/cmlkb/ontology#>
         PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-        SELECT ?code WHERE {{ ?x a cml:{cls} ; skos:notation ?code ; cml:isDefault true .
+        SELECT ?code WHERE {{ ?x a cml:{cls} ; skos:notation ?code .
+          {"?x cml:isDefault true ." if default_only else ""}
           {"?x cml:guidelineFamily '" + family + "' ." if family else ""} }}"""
-    rows = [str(r["code"]) for r in kb.select(query)]
+    return sorted(str(r["code"]) for r in kb.select(query))
+
+
+def _default(kb: KnowledgeBase, cls: str, family: str | None = None) -> str:
+    rows = _codes(kb, cls, family, default_only=True)
     if len(rows) != 1:
         raise InvalidInput(
             f"the knowledge base must mark exactly one default {cls}"
             f"{' (' + family + ')' if family else ''}; found {rows}"
         )
     return rows[0]
-
-
-def _choices(kb: KnowledgeBase, cls: str, family: str | None = None) -> list[str]:
-    query = f"""
-        PREFIX cml: <https://w3id.org/cmlkb/ontology#>
-        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-        SELECT ?code WHERE {{ ?x a cml:{cls} ; skos:notation ?code .
-          {"?x cml:guidelineFamily '" + family + "' ." if family else ""} }}"""
-    return sorted(str(r["code"]) for r in kb.select(query))
 
 
 def selection_for(
@@ -78,7 +76,7 @@ def selection_for(
         ("nccn", "Guideline", "nccn", "--nccn"),
         ("classification", "ClassificationSystem", None, "--classification"),
     ):
-        allowed = _choices(kb, cls, family)
+        allowed = _codes(kb, cls, family, default_only=False)
         if chosen[key] not in allowed:
             raise InvalidInput(
                 f"{option} {chosen[key]!r} is not known; expected one of {', '.join(allowed)}"

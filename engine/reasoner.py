@@ -177,15 +177,15 @@ def infer(kb: KnowledgeBase, facts: list[CaseFact]) -> Inference:
     compiled = compiled_rules(kb)
     rules = compiled.rulebase.by_id()
     records: dict[str, FactRecord] = dict(compiled.knowledge)
+    own: list[FactRecord] = []  # the case's facts and what was derived from them
     by_content: dict[tuple[Any, ...], str] = {}
-    counter = [0]
 
     def add(fact: dict[str, Any], origin: str, path: str = "") -> FactRecord:
-        fid = f"f{counter[0]}"
-        counter[0] += 1
+        fid = f"f{len(own)}"
         fact = dict(fact, fid=fid)
         record = FactRecord(fid, fact, origin, path)
         records[fid] = record
+        own.append(record)
         by_content[_content_key(fact)] = fid
         return record
 
@@ -219,7 +219,7 @@ def infer(kb: KnowledgeBase, facts: list[CaseFact]) -> Inference:
                     new.append(record.fact)
             return new
 
-        current = [r for r in records.values() if r.origin != "knowledge"]
+        current = list(own)
         inputs = [
             dict(r.fact, kind=negated_kind(r.kind))
             for r in current

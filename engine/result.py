@@ -10,10 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from rdflib import Literal
-
-from cmlkb import paths
-from cmlkb.knowledge import CML, KnowledgeBase
+from cmlkb.knowledge import KnowledgeBase
 from cmlkb.reasoner import FactRecord, Inference
 
 DISCLAIMER = (
@@ -289,15 +286,12 @@ def build_result(
         reason["detail"] = "; ".join(sorted(reason.pop("details")))
     options = _options(kb, inference, facts["option"], strength)
     actions = sorted({r.fact["code"] for r in facts["action"]})
-    insufficient = sorted(
-        (
-            {"conclusion": r.fact["conclusion"], "missing": r.fact["missing"]}
-            for r in facts["insufficient"]
-        ),
-        key=lambda x: (x["conclusion"], x["missing"]),
-    )
-    insufficient = [dict(t) for t in {tuple(i.items()) for i in insufficient}]
-    insufficient.sort(key=lambda x: (x["conclusion"], x["missing"]))
+    insufficient = [
+        {"conclusion": c, "missing": m}
+        for c, m in sorted(
+            {(r.fact["conclusion"], r.fact["missing"]) for r in facts["insufficient"]}
+        )
+    ]
     dose_advice = sorted(
         (
             {
@@ -399,4 +393,4 @@ def _disagree(kb: KnowledgeBase, eln: str | None, nccn: str | None) -> bool:
     return abs(severity[eln] / eln_scale - severity[nccn] / nccn_scale) >= 0.5
 
 
-__all__ = ["CML", "DISCLAIMER", "Literal", "build_result", "citations", "compact", "paths"]
+__all__ = ["DISCLAIMER", "build_result", "citations", "compact"]
