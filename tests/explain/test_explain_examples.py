@@ -4,7 +4,6 @@ the provenance graph)."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from cmlkb.cli import main
@@ -76,11 +75,11 @@ def test_every_reason_of_every_example_reaches_data_or_a_sourced_statement():
             assert any(p["type"] == "case" or p.get("sources") for p in prem), path.name
 
 
-def test_cli_json_and_timing(capsys):
+def test_cli_json_and_text(capsys):
+    """(How fast explain is, is measured by `make bench`, not asserted here.)"""
     assert main(["explain", str(T315I), "--drug", "dasatinib", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["drug"] == "dasatinib" and data["status"] == "excluded"
-    start = time.perf_counter()
     assert main(["explain", str(T315I), "--drug", "dasatinib"]) == 0
-    assert time.perf_counter() - start < 1.0  # warm
+    assert "dasatinib: EXCLUDED" in capsys.readouterr().out
     assert main(["explain", str(T315I), "--drug", "nodrug"]) == 2
