@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -142,6 +143,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug: say so plainly; CMLKB_DEBUG=1 shows the traceback
+        if os.environ.get("CMLKB_DEBUG"):
+            raise
+        print(
+            f"cmlkb {args.command}: internal error ({type(exc).__name__}: {exc}); nothing "
+            "was stored. Run again with CMLKB_DEBUG=1 for the traceback and report it.",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":
