@@ -147,8 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("CMLKB_DEBUG"):
             raise
         print(
-            f"cmlkb {args.command}: internal error ({type(exc).__name__}: {exc}); nothing "
-            "was stored. Run again with CMLKB_DEBUG=1 for the traceback and report it.",
+            f"cmlkb {args.command}: internal error ({type(exc).__name__}: {exc}). "
+            "Run again with CMLKB_DEBUG=1 for the traceback and report it.",
             file=sys.stderr,
         )
         return 1
