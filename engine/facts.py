@@ -160,6 +160,7 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
     for rank, i in enumerate(ordered):
         t = therapies[i]
         previous = therapies[ordered[rank - 1]] if rank > 0 else None
+        dose_now, frequency_now = current_dose(t)
         out.append(
             CaseFact(
                 {
@@ -180,10 +181,8 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
                     ),
                     "dose": scaled(t["dose_mg"], "mg") if "dose_mg" in t else -1,
                     "daily": daily_dose(t.get("dose_mg"), t.get("frequency", "QD")),
-                    "current_dose": (
-                        scaled(current_dose(t)[0], "mg") if current_dose(t)[0] is not None else -1
-                    ),
-                    "current_daily": daily_dose(*current_dose(t)),
+                    "current_dose": scaled(dose_now, "mg") if dose_now is not None else -1,
+                    "current_daily": daily_dose(dose_now, frequency_now),
                     "frequency": t.get("frequency", "QD"),
                     "after_tfr": bool(previous and previous.get("stop_reason") == "tfr"),
                 },
