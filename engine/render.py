@@ -39,42 +39,104 @@ def _line(label: str, value: Any) -> str:
     return f"  {label:<22} {value}"
 
 
+# How the headline names an extrinsic cause that only needs confirming (missing data).
+_TO_CONFIRM = {"adherence": "adherence", "dose": "the dose"}
+_DOCUMENTED = {
+    "adherence": "non-adherence",
+    "dose": "the dose below the approved dose",
+    "interaction": "the interacting co-medication",
+    "interruption": "the recent interruption",
+}
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def headline(result: dict[str, Any]) -> str:
-    """The conclusion in one sentence."""
+    """The conclusion in one sentence, saying what the actions say: a change of the current
+    TKI when it is excluded or failing (conditional on missing data, held back by a
+    documented extrinsic cause), transplant and trials first when no approved TKI is a plain
+    option."""
     resistance = result["resistance"]
     response = result["response"]
-    usable = [d["drug"] for d in result["drugs"] if d["status"] in ("preferred", "candidate")]
-    if not usable:
-        usable = [
-            f"{d['drug']} (with caution)"
-            for d in result["drugs"]
-            if d["status"] == "caution"
-            and any(r["effect"] in ("preferred", "candidate") for r in d["reasons"])
-        ]
+    actions = result["actions"]
+    drugs = {d["drug"]: d for d in result["drugs"]}
+    plain = [d["drug"] for d in result["drugs"] if d["status"] in ("preferred", "candidate")]
+    usable = plain or [
+        f"{d['drug']} (with caution)"
+        for d in result["drugs"]
+        if d["status"] == "caution"
+        and any(r["effect"] in ("preferred", "candidate") for r in d["reasons"])
+    ]
+    current = response.get("current_tki")
+    current_drug = drugs.get(current) if current else None
+    excluded = [r for r in (current_drug or {}).get("reasons", []) if r["effect"] == "excluded"]
+    by_mutation = [r for r in excluded if r["kind"] == "mutation"]
+    documented = resistance.get("extrinsic_causes_documented", [])
+    unknown = resistance.get("extrinsic_causes_unknown", [])
+    switching = "switch-tki" in actions
+    no_plain = bool(excluded) and not plain
+
     parts: list[str] = []
+    if no_plain:
+        lead = "consider allogeneic transplant and a clinical trial"
+        if current and excluded:
+            lead += f": {current} must be changed and no approved TKI is a plain option"
+        else:
+            lead += ": no approved TKI is a plain option"
+        left = [u for u in usable]
+        if left:
+            lead += f" (left: {', '.join(left)})"
+        parts.append(lead)
     if response["eln"] == "failure":
-        confirmed = (
-            ""
-            if resistance["extrinsic_causes_excluded"]
-            else (" (not yet confirmed as true resistance: extrinsic causes not excluded)")
-        )
         status = resistance["status"]
         kind = "progression on therapy" if status == "progression" else f"{status} resistance"
-        parts.append(f"ELN failure, {kind}{confirmed}")
+        if by_mutation:
+            mutations = ", ".join(sorted({r["detail"] for r in by_mutation}))
+            qualifier = f" (biological: {mutations} excludes {current})"
+        elif resistance["extrinsic_causes_excluded"]:
+            qualifier = ""
+        elif documented:
+            qualifier = " (not yet confirmed as true resistance: extrinsic causes not excluded)"
+        else:
+            qualifier = (
+                " (pending confirmation of " + _and([_TO_CONFIRM.get(c, c) for c in unknown]) + ")"
+            )
+        parts.append(f"ELN failure, {kind}{qualifier}")
     elif response["eln"]:
         parts.append(f"ELN {response['eln']}")
     else:
         parts.append("no ELN milestone applies now")
-    if "restart-tki" in result["actions"]:
+    if "restart-tki" in actions:
         parts.append("restart the TKI")
-    elif "switch-tki" in result["actions"]:
+    elif switching:
         names = ", ".join(usable) or "no usable TKI"
-        parts.append(f"switch TKI (options: {names})")
-    elif "continue-tki" in result["actions"]:
+        if excluded and current:
+            why = ", ".join(sorted({r["detail"] for r in (by_mutation or excluded)}))
+            verb = f"change {current} (excluded: {why})"
+        else:
+            verb = "switch TKI"
+        pending = (
+            not excluded
+            and not resistance["extrinsic_causes_excluded"]
+            and not documented
+            and unknown
+        )
+        if pending:
+            things = [_TO_CONFIRM.get(c, c) for c in unknown]
+            verb += f" once {_and(things)} {'is' if len(things) == 1 else 'are'} confirmed"
+        if not no_plain:
+            verb += f" (options: {names})"
+        parts.append(verb)
+    elif response["eln"] == "failure" and documented:
+        parts.append("address " + _and([_DOCUMENTED.get(c, c) for c in documented]) + " first")
+    elif "continue-tki" in actions:
         parts.append("continue the current TKI")
-    if result["transplant"]["consider"]:
+    if result["transplant"]["consider"] and not no_plain:
         parts.append("consider allogeneic transplant")
-    return "; ".join(parts) + "."
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:] if no_plain else text
 
 
 def clinician_text(result: dict[str, Any]) -> str:

@@ -224,6 +224,12 @@ def build_result(
     )
     excluded = bool(facts["extrinsic-causes-excluded"])
     extrinsic = sorted({r.fact["detail"] for r in facts["extrinsic"]})
+    # Which causes are documented and which are only missing data (extrinsic.documented).
+    documented = sorted({r.fact["cause"] for r in facts["extrinsic"] if r.fact.get("documented")})
+    unknown = sorted(
+        {r.fact["cause"] for r in facts["extrinsic"] if r.fact.get("documented") is False}
+        - set(documented)
+    )
 
     # mutation testing ----------------------------------------------------------------
     testing = [r.fact for r in facts["testing"]]
@@ -317,6 +323,7 @@ def build_result(
             "classification": selection["classification"],
         },
         "response": {
+            "current_tki": None if case_fact["off_therapy"] else case_fact["current_drug"],
             "months_on_current_therapy": _months(case_fact["months_on_current"]),
             "latest_bcr_abl1_is_percent": latest_value,
             "molecular_response": molecular,
@@ -330,6 +337,8 @@ def build_result(
             "status": status,
             "extrinsic_causes_excluded": excluded,
             "extrinsic_causes": extrinsic,
+            "extrinsic_causes_documented": documented,
+            "extrinsic_causes_unknown": unknown,
         },
         "mutation_testing": {"indication": indication, "method": method},
         "drugs": drugs,
