@@ -14,6 +14,8 @@ from casekit import (
     run,
 )
 
+from cmlkb.render import headline
+
 
 def acts(ev):
     return set(ev.result["actions"])
@@ -40,12 +42,14 @@ def test_confirmed_failure_switches_and_asks_for_marrow_cytogenetics(kb):
     assert "continue-tki" not in acts(ev)
 
 
-def test_failure_with_adherence_not_assessed_does_not_switch_yet(kb):
+def test_failure_with_adherence_not_assessed_switches_once_adherence_is_confirmed(kb):
+    # Issue 9 item 2: missing data (adherence never assessed) qualify the switch, they do
+    # not erase it (was: no switch-tki at all). The confirmed-failure rule still waits.
     ev = run(kb, adherence=None, bcr_abl1=[bcr(6, 15.0)])
     assert_not_fires(ev, "action-switch-at-confirmed-failure")
     assert_fires(ev, "action-assess-adherence", "action-cytogenetics-at-failure")
-    assert "switch-tki" not in acts(ev)
-    assert "assess-adherence" in acts(ev)
+    assert_fires(ev, "action-switch-once-data-confirm")
+    assert {"switch-tki", "assess-adherence"} <= acts(ev)
 
 
 def test_adherent_patient_needs_no_adherence_assessment(kb):
@@ -167,3 +171,184 @@ def test_mutation_without_a_dose_statement_gives_no_dose_advice(kb):
     ev = run(kb, bcr_abl1=[bcr(6, 5.0)], mutation_analyses=[analysis(6, "E255K")])
     assert_not_fires(ev, "dose-advice-from-mutation")
     assert not derived(ev, "dose-advice")
+
+
+# issue 9 item 1: an excluded current TKI is changed ------------------------------------
+
+
+def test_t315i_on_imatinib_switches_even_with_adherence_and_dose_unknown(kb):
+    # A resistance mutation is biological resistance: not held back by missing data.
+    ev = run(
+        kb,
+        adherence=None,
+        therapies=[{"drug": "imatinib", "start": START}],
+        bcr_abl1=[bcr(6, 5.0)],
+        mutation_analyses=[analysis(6, "T315I")],
+    )
+    assert_fires(ev, "action-switch-when-current-excluded")
+    assert_not_fires(ev, "action-switch-at-confirmed-failure", "action-continue-when-optimal")
+    assert {"switch-tki", "assess-adherence", "check-dose"} <= acts(ev)
+    assert "continue-tki" not in acts(ev)
+    assert ev.result["resistance"]["status"] == "primary"
+    text = headline(ev.result)
+    assert "change imatinib (excluded: T315I)" in text
+    assert "biological: T315I excludes imatinib" in text
+    assert "once" not in text  # not conditional on the missing data
+
+
+def test_optimal_response_without_exclusion_keeps_the_current_tki(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 0.5)])
+    assert_not_fires(ev, "action-switch-when-current-excluded")
+    assert "switch-tki" not in acts(ev)
+
+
+def test_long_qt_on_nilotinib_changes_it_even_when_optimal(kb):
+    # Any excluding reason counts (ELN 2020 comorbidity table: nilotinib with long QT).
+    ev = run(
+        kb,
+        patient={"comorbidities": ["long-qt"]},
+        therapies=[{"drug": "nilotinib", "dose_mg": 300, "frequency": "BID", "start": START}],
+        bcr_abl1=[bcr(6, 0.5)],
+    )
+    assert_fires(ev, "action-switch-when-current-excluded")
+    assert_not_fires(ev, "action-continue-when-optimal")
+    assert "switch-tki" in acts(ev) and "continue-tki" not in acts(ev)
+    assert "change nilotinib" in headline(ev.result)
+
+
+def test_long_qt_on_nilotinib_at_warning_monitors_through_the_switch(kb):
+    ev = run(
+        kb,
+        patient={"comorbidities": ["long-qt"]},
+        therapies=[{"drug": "nilotinib", "dose_mg": 300, "frequency": "BID", "start": START}],
+        bcr_abl1=[bcr(6, 5.0)],
+    )
+    assert_fires(ev, "action-monitor-at-warning-when-switching")
+    assert_not_fires(ev, "action-warning")
+    assert {"switch-tki", "increase-monitoring"} <= acts(ev)
+    assert "continue-tki" not in acts(ev)
+
+
+def test_warning_without_exclusion_does_not_monitor_through_a_switch(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 5.0)])
+    assert_not_fires(ev, "action-monitor-at-warning-when-switching")
+    assert_fires(ev, "action-warning")
+
+
+def test_compound_t315i_headline_leads_with_transplant_and_trial(kb):
+    ev = run(
+        kb,
+        bcr_abl1=[bcr(6, 5.0)],
+        mutation_analyses=[analysis(6, "T315I", "E255K", compound=[["T315I", "E255K"]])],
+    )
+    assert "switch-tki" in acts(ev)
+    assert {"evaluate-allo-sct", "hla-typing", "refer-clinical-trial"} <= acts(ev)
+    text = headline(ev.result)
+    assert text.startswith("Consider allogeneic transplant and a clinical trial")
+    assert "options:" not in text
+
+
+# issue 9 item 2: missing data qualify a switch, documented causes hold it back ----------
+
+
+def test_failure_with_dose_not_recorded_switches_once_the_dose_is_confirmed(kb):
+    ev = run(kb, therapies=[{"drug": "imatinib", "start": START}], bcr_abl1=[bcr(6, 15.0)])
+    assert_fires(ev, "action-switch-once-data-confirm", "action-check-dose")
+    assert {"switch-tki", "check-dose"} <= acts(ev)
+    assert "switch TKI once the dose is confirmed" in headline(ev.result)
+    assert ev.result["resistance"]["extrinsic_causes_unknown"] == ["dose"]
+
+
+def test_failure_with_adherence_and_dose_unknown_names_both(kb):
+    ev = run(
+        kb,
+        adherence=None,
+        therapies=[{"drug": "imatinib", "start": START}],
+        bcr_abl1=[bcr(6, 15.0)],
+    )
+    assert {"switch-tki", "check-dose", "assess-adherence"} <= acts(ev)
+    assert "switch TKI once adherence and the dose are confirmed" in headline(ev.result)
+
+
+def test_documented_non_adherence_holds_the_switch_back(kb):
+    ev = run(
+        kb,
+        adherence={"assessed_on": START, "status": "non-adherent"},
+        therapies=[{"drug": "imatinib", "start": START}],
+        bcr_abl1=[bcr(6, 15.0)],
+    )
+    assert_not_fires(ev, "action-switch-once-data-confirm", "action-switch-at-confirmed-failure")
+    assert "switch-tki" not in acts(ev)
+    assert {"assess-adherence", "check-dose"} <= acts(ev)
+    assert "address non-adherence first" in headline(ev.result)
+
+
+def test_documented_dose_below_the_approved_dose_holds_the_switch_back(kb):
+    ev = run(
+        kb,
+        therapies=[{"drug": "imatinib", "dose_mg": 300, "start": START}],
+        bcr_abl1=[bcr(6, 15.0)],
+    )
+    assert_fires(ev, "action-check-dose")
+    assert_not_fires(ev, "action-switch-once-data-confirm")
+    assert "switch-tki" not in acts(ev)
+    assert "address the dose below the approved dose first" in headline(ev.result)
+
+
+def test_approved_dose_recorded_asks_for_no_dose_check(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 15.0)])
+    assert_not_fires(ev, "action-check-dose", "action-switch-once-data-confirm")
+    assert "check-dose" not in acts(ev)
+
+
+def test_patient_text_lists_the_dose_check_and_the_change(kb):
+    from cmlkb.patient import patient_summary
+
+    ev = run(kb, therapies=[{"drug": "imatinib", "start": START}], bcr_abl1=[bcr(6, 15.0)])
+    text = patient_summary(ev, kb)
+    assert "check which dose of the medicine is being taken" in text
+    assert "change to a different CML medicine" in text
+
+
+# issue 9 item 5: dose advice only for a usable drug, only when a change is considered ---
+
+
+def test_no_dose_advice_when_no_change_is_considered(kb):
+    # T315I found on dasatinib (stopped); now optimal on ponatinib: no switch, no advice.
+    changes = history(("dasatinib", "resistance"), current="ponatinib")
+    ev = run(
+        kb,
+        **changes,
+        bcr_abl1=[bcr(6, 0.5)],
+        mutation_analyses=[analysis(-1, "T315I")],
+    )
+    assert "switch-tki" not in acts(ev)
+    assert_not_fires(ev, "dose-advice-from-mutation", "dose-advice-for-current-drug")
+    assert ev.result["dose_advice"] == []
+
+
+def test_no_dose_advice_for_an_excluded_drug(kb):
+    # e13a3 lacks ABL1 exon 2: asciminib excluded, so no asciminib 200 mg BID advice.
+    ev = run(
+        kb,
+        diagnosis={"transcript": "e13a3"},
+        bcr_abl1=[bcr(6, 5.0)],
+        mutation_analyses=[analysis(6, "T315I")],
+    )
+    assert "switch-tki" in acts(ev)
+    assert not [a for a in ev.result["dose_advice"] if a["drug"] == "asciminib"]
+
+
+def test_current_asciminib_with_t315i_at_warning_gets_the_t315i_dose(kb):
+    changes = history(("imatinib", "resistance"), ("dasatinib", "resistance"), current="asciminib")
+    ev = run(kb, **changes, bcr_abl1=[bcr(6, 5.0)], mutation_analyses=[analysis(5, "T315I")])
+    assert_fires(ev, "dose-advice-for-current-drug")
+    assert {"drug": "asciminib", "dose_mg": 200.0, "frequency": "BID", "detail": "T315I"} in (
+        ev.result["dose_advice"]
+    )
+
+
+def test_current_asciminib_with_t315i_in_optimal_response_gets_no_dose_advice(kb):
+    changes = history(("imatinib", "resistance"), ("dasatinib", "resistance"), current="asciminib")
+    ev = run(kb, **changes, bcr_abl1=[bcr(6, 0.5)], mutation_analyses=[analysis(5, "T315I")])
+    assert_not_fires(ev, "dose-advice-for-current-drug")

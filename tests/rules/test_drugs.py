@@ -367,3 +367,57 @@ def test_usable_drug_is_not_concluded_for_an_excluded_drug(kb):
     ev = run(kb, **history(("imatinib", "resistance")), bcr_abl1=[bcr(6, 0.5)])
     assert_no_conclusion(ev, "usable-drug", drug="imatinib")
     assert derived(ev, "usable-drug", drug="ponatinib")
+
+
+# issue 9 item 1: a resistance mutation on the current TKI is biological resistance -----
+
+
+def test_t315i_on_imatinib_counts_imatinib_as_failed_whatever_the_adherence(kb):
+    ev = mutation_run(kb, "T315I", adherence=None)
+    assert_fires(ev, "failed-drug-current-mutation")
+    assert_not_fires(ev, "failed-drug-current")  # extrinsic causes are not excluded
+    assert derived(ev, "failed-drug", drug="imatinib", current=True)
+    # sequenced after imatinib failure although adherence was never assessed
+    assert reasons(ev, "dasatinib", reason="sequencing")
+
+
+def test_a_mutation_that_spares_the_current_drug_is_no_failed_drug(kb):
+    # F317L: nilotinib stays effective (NCCN CML-5), so nilotinib has not failed.
+    ev = mutation_run(
+        kb,
+        "F317L",
+        adherence=None,
+        therapies=[
+            {"drug": "nilotinib", "dose_mg": 300, "frequency": "BID", "start": "2022-01-03"}
+        ],
+    )
+    assert_not_fires(ev, "failed-drug-current-mutation")
+
+
+# plain TKI options ---------------------------------------------------------------------
+
+
+def test_a_candidate_without_caution_is_a_plain_tki(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 0.5)])
+    assert_fires(ev, "plain-tki")
+    assert derived(ev, "plain-tki", drug="dasatinib")
+
+
+def test_an_excluded_or_cautioned_drug_is_no_plain_tki(kb):
+    ev = mutation_run(kb, "T315I", "E255K", compound=[["T315I", "E255K"]])
+    assert_no_conclusion(ev, "plain-tki", drug="dasatinib")
+    assert_no_conclusion(ev, "plain-tki", drug="ponatinib")
+    assert_no_conclusion(ev, "plain-tki", drug="asciminib")
+
+
+# issue 9 item 7: each drug named once in the two-or-more-TKIs situation -----------------
+
+
+def test_two_or_more_tkis_names_each_drug_once(kb):
+    ev = run(
+        kb,
+        **history(("imatinib", "resistance"), ("dasatinib", "intolerance"), current="bosutinib"),
+        bcr_abl1=[bcr(6, 5.0)],
+    )
+    details = sorted(f["detail"] for f in derived(ev, "situation", code="two-or-more-tki-failures"))
+    assert details == ["dasatinib stopped for intolerance", "imatinib stopped for resistance"]

@@ -124,3 +124,15 @@ def test_eln_2013_has_no_milestone_in_third_line(kb):
 def test_a_milestone_category_settles_it(kb):
     ev = run(kb, bcr_abl1=[bcr(6, 0.5)])
     assert_not_fires(ev, "insufficient-no-milestone-applies")
+
+
+def test_adherence_unknown_is_insufficient_data(kb):
+    ev = run(kb, adherence={"assessed_on": START, "status": "unknown"})
+    assert_fires(ev, "insufficient-adherence-unknown")
+    assert_not_fires(ev, "insufficient-adherence")
+
+
+def test_adherence_not_assessed_is_not_the_unknown_result(kb):
+    ev = run(kb, adherence=None)
+    assert_not_fires(ev, "insufficient-adherence-unknown")
+    assert_fires(ev, "insufficient-adherence")

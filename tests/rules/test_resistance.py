@@ -36,9 +36,15 @@ def test_adherence_not_assessed_is_an_extrinsic_cause_not_excluded(kb):
 
 
 def test_non_adherent_and_unknown_are_extrinsic_causes(kb):
-    for value in ("non-adherent", "unknown"):
+    # Issue 9 item 2: non-adherence is a documented cause (its own rule), unknown is
+    # missing data (extrinsic-adherence); both leave extrinsic causes not excluded.
+    for value, rule in (
+        ("non-adherent", "extrinsic-non-adherence"),
+        ("unknown", "extrinsic-adherence"),
+    ):
         ev = run(kb, adherence={"assessed_on": START, "status": value})
-        assert_fires(ev, "extrinsic-adherence")
+        assert_fires(ev, rule)
+        assert causes(ev) == {"adherence"}
 
 
 def test_adherent_is_no_extrinsic_cause(kb):
@@ -201,3 +207,48 @@ def test_loss_of_mmr_on_therapy_is_an_eln_2020_warning_status(kb):
     ev = run(kb, bcr_abl1=[bcr(12, 0.05), bcr(18, 0.5)])
     assert resistance(ev)["status"] == "warning"
     assert_not_fires(ev, "resistance-secondary")
+
+
+# issue 9 item 2: documented causes and missing data ------------------------------------
+
+
+def test_non_adherence_is_a_documented_cause(kb):
+    ev = run(kb, adherence={"assessed_on": START, "status": "non-adherent"})
+    assert_fires(ev, "extrinsic-non-adherence")
+    assert_not_fires(ev, "extrinsic-adherence")
+    assert [f["documented"] for f in derived(ev, "extrinsic")] == [True]
+    assert resistance(ev)["extrinsic_causes_documented"] == ["adherence"]
+    assert resistance(ev)["extrinsic_causes_unknown"] == []
+
+
+def test_adherence_not_assessed_and_dose_not_recorded_are_missing_data(kb):
+    ev = run(kb, adherence=None, therapies=[{"drug": "imatinib", "start": START}])
+    assert_not_fires(ev, "extrinsic-non-adherence")
+    assert_fires(ev, "extrinsic-adherence", "extrinsic-dose-not-recorded")
+    assert {f["documented"] for f in derived(ev, "extrinsic")} == {False}
+    assert resistance(ev)["extrinsic_causes_unknown"] == ["adherence", "dose"]
+    assert resistance(ev)["extrinsic_causes_documented"] == []
+
+
+# issue 9 item 6: a labelled response-based dose reduction is not a dose cause ----------
+
+
+def pona_15(kb, *values):
+    changes = history(("imatinib", "resistance"), ("dasatinib", "resistance"), current="ponatinib")
+    changes["therapies"][-1]["dose_mg"] = 15
+    return run(kb, **changes, bcr_abl1=[bcr(3 * (i + 1), v) for i, v in enumerate(values)])
+
+
+def test_ponatinib_15_mg_with_latest_at_or_below_1_percent_is_no_dose_cause(kb):
+    ev = pona_15(kb, 5.0, 0.8)
+    assert_fires(ev, "labelled-dose-after-response")
+    assert_not_fires(ev, "extrinsic-dose-below-standard-later-line")
+    assert "dose" not in causes(ev)
+    assert resistance(ev)["extrinsic_causes_excluded"] is True
+
+
+def test_ponatinib_15_mg_with_latest_5_percent_is_still_a_dose_cause(kb):
+    ev = pona_15(kb, 8.0, 5.0)
+    assert_not_fires(ev, "labelled-dose-after-response")
+    assert_fires(ev, "extrinsic-dose-below-standard-later-line")
+    assert "dose" in causes(ev)

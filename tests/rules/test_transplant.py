@@ -108,10 +108,13 @@ def test_some_tki_left_is_no_no_tki_left_trigger(kb):
 
 
 def test_intolerance_of_two_tkis_is_a_transplant_trigger(kb):
+    # Issue 9 item 7: with an optimal response on the third TKI past intolerances are
+    # context only (test_two_intolerances_then_optimal_on_a_third_is_no_transplant); a
+    # warning on the third keeps the trigger (was: optimal 0.5 % at 6 months).
     ev = run(
         kb,
         **history(("imatinib", "intolerance"), ("dasatinib", "intolerance"), current="bosutinib"),
-        bcr_abl1=[bcr(6, 0.5)],
+        bcr_abl1=[bcr(6, 5.0)],
     )
     assert_fires(ev, "transplant-trigger-multi-intolerance")
     assert "multi-tki-intolerance" in triggers(ev)
@@ -124,3 +127,65 @@ def test_intolerance_of_the_same_tki_twice_is_not_multi_intolerance(kb):
         bcr_abl1=[bcr(6, 0.5)],
     )
     assert_not_fires(ev, "transplant-trigger-multi-intolerance")
+
+
+# issue 9 item 7: the present, and each reason once ---------------------------------------
+
+
+def test_two_intolerances_then_optimal_on_a_third_is_no_transplant(kb):
+    ev = run(
+        kb,
+        **history(("imatinib", "intolerance"), ("dasatinib", "intolerance"), current="bosutinib"),
+        bcr_abl1=[bcr(6, 0.5)],
+    )
+    assert_fires(ev, "transplant-history-context")
+    assert_not_fires(ev, "transplant-trigger-multi-intolerance", "transplant-trigger-situation")
+    assert ev.result["transplant"]["consider"] is False
+    assert not {"evaluate-allo-sct", "hla-typing"} & set(ev.result["actions"])
+
+
+def test_a_tki_stopped_for_resistance_keeps_the_history_trigger_when_optimal(kb):
+    # Judgement call: resistance to two TKIs keeps transplant in view (responses to a
+    # third TKI are often not durable); only intolerance history becomes context.
+    ev = run(
+        kb,
+        **history(("imatinib", "resistance"), ("dasatinib", "intolerance"), current="bosutinib"),
+        bcr_abl1=[bcr(6, 0.5)],
+    )
+    assert_not_fires(ev, "transplant-history-context")
+    assert "two-or-more-tki-failures" in triggers(ev)
+
+
+def test_transplant_reasons_are_listed_once_with_each_drug_once(kb):
+    ev = run(
+        kb,
+        **history(("imatinib", "intolerance"), ("dasatinib", "intolerance"), current="bosutinib"),
+        bcr_abl1=[bcr(6, 5.0)],
+    )
+    listed = ev.result["transplant"]["reasons"]
+    assert sorted(r["trigger"] for r in listed) == [
+        "multi-tki-intolerance",
+        "two-or-more-tki-failures",
+    ]
+    by_trigger = {r["trigger"]: r["detail"] for r in listed}
+    assert by_trigger["multi-tki-intolerance"] == "dasatinib not tolerated; imatinib not tolerated"
+    detail = by_trigger["two-or-more-tki-failures"]
+    assert detail.count("imatinib") == 1 and detail.count("dasatinib") == 1
+
+
+# issue 9 item 1: no plain TKI left when the current one must change ---------------------
+
+
+def test_compound_t315i_on_imatinib_leaves_no_plain_tki(kb):
+    ev = run(
+        kb,
+        bcr_abl1=[bcr(6, 5.0)],
+        mutation_analyses=[analysis(6, "T315I", "E255K", compound=[["T315I", "E255K"]])],
+    )
+    assert_fires(ev, "transplant-trigger-no-plain-tki")
+    assert "no-tki-left" in triggers(ev)
+
+
+def test_t315i_alone_leaves_asciminib_as_a_plain_tki(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 5.0)], mutation_analyses=[analysis(6, "T315I")])
+    assert_not_fires(ev, "transplant-trigger-no-plain-tki")
