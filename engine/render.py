@@ -80,14 +80,11 @@ def headline(result: dict[str, Any]) -> str:
 
     parts: list[str] = []
     if no_plain:
-        lead = "consider allogeneic transplant and a clinical trial"
-        if current and excluded:
-            lead += f": {current} must be changed and no approved TKI is a plain option"
-        else:
-            lead += ": no approved TKI is a plain option"
-        left = [u for u in usable]
-        if left:
-            lead += f" (left: {', '.join(left)})"
+        lead = (
+            "consider allogeneic transplant and a clinical trial: no approved TKI is a plain option"
+        )
+        if usable:
+            lead += f" (left: {', '.join(usable)})"
         parts.append(lead)
     if response["eln"] == "failure":
         status = resistance["status"]
@@ -113,7 +110,8 @@ def headline(result: dict[str, Any]) -> str:
     elif switching:
         names = ", ".join(usable) or "no usable TKI"
         if excluded and current:
-            why = ", ".join(sorted({r["detail"] for r in (by_mutation or excluded)}))
+            failed = [r for r in excluded if r["kind"] == "prior-failure"]
+            why = ", ".join(sorted({r["detail"] for r in (by_mutation or failed or excluded)}))
             verb = f"change {current} (excluded: {why})"
         else:
             verb = "switch TKI"
