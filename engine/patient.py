@@ -198,11 +198,31 @@ def _steps_part(result: dict[str, Any], labels: dict[str, dict[str, str]]) -> li
     steps = [plain[a] for a in result["actions"] if a in plain]
     if not steps:
         return []
-    return [
+    out = [
         "What may happen next",
         "Your care team may talk with you about these steps:",
         *[f"- {s}" for s in steps],
     ]
+    # A change of medicine that waits for missing information (dose, adherence) says so.
+    resistance = result["resistance"]
+    if (
+        "switch-tki" in result["actions"]
+        and resistance.get("extrinsic_causes_unknown")
+        and not resistance.get("extrinsic_causes_documented")
+        and not resistance["extrinsic_causes_excluded"]
+        and result["resistance"]["status"] != "progression"
+        and not _current_excluded(result)
+    ):
+        out.append(
+            "The change of medicine comes after your care team has checked "
+            "how and how much of it you take."
+        )
+    return out
+
+
+def _current_excluded(result: dict[str, Any]) -> bool:
+    current = result["response"].get("current_tki")
+    return any(d["drug"] == current and d["status"] == "excluded" for d in result["drugs"])
 
 
 def _current_drug(case: dict[str, Any]) -> str | None:

@@ -308,6 +308,21 @@ def test_patient_text_lists_the_dose_check_and_the_change(kb):
     text = patient_summary(ev, kb)
     assert "check which dose of the medicine is being taken" in text
     assert "change to a different CML medicine" in text
+    assert "The change of medicine comes after your care team has checked" in text
+
+
+def test_patient_text_does_not_delay_a_change_forced_by_a_mutation(kb):
+    from cmlkb.patient import patient_summary
+
+    ev = run(
+        kb,
+        therapies=[{"drug": "imatinib", "start": START}],
+        bcr_abl1=[bcr(6, 5.0)],
+        mutation_analyses=[analysis(6, "T315I")],
+    )
+    text = patient_summary(ev, kb)
+    assert "change to a different CML medicine" in text
+    assert "comes after your care team has checked" not in text
 
 
 # issue 9 item 5: dose advice only for a usable drug, only when a change is considered ---
