@@ -127,6 +127,8 @@ def headline(result: dict[str, Any]) -> str:
         if not no_plain:
             verb += f" (options: {names})"
         parts.append(verb)
+        if documented:
+            parts.append("address " + _and([_DOCUMENTED.get(c, c) for c in documented]) + " too")
     elif response["eln"] == "failure" and documented:
         parts.append("address " + _and([_DOCUMENTED.get(c, c) for c in documented]) + " first")
     elif "continue-tki" in actions:

@@ -367,3 +367,19 @@ def test_current_asciminib_with_t315i_in_optimal_response_gets_no_dose_advice(kb
     changes = history(("imatinib", "resistance"), ("dasatinib", "resistance"), current="asciminib")
     ev = run(kb, **changes, bcr_abl1=[bcr(6, 0.5)], mutation_analyses=[analysis(5, "T315I")])
     assert_not_fires(ev, "dose-advice-for-current-drug")
+
+
+def test_t315i_with_documented_non_adherence_switches_and_addresses_adherence(kb):
+    # Item 1 overrides item 2: the mutation is not held back by a documented cause.
+    ev = run(
+        kb,
+        adherence={"assessed_on": START, "status": "non-adherent"},
+        bcr_abl1=[bcr(6, 15.0)],
+        mutation_analyses=[analysis(6, "T315I")],
+    )
+    assert_fires(ev, "action-switch-when-current-excluded")
+    assert_not_fires(ev, "action-switch-once-data-confirm")
+    assert {"switch-tki", "assess-adherence"} <= acts(ev)
+    text = headline(ev.result)
+    assert "change imatinib (excluded: T315I)" in text
+    assert "address non-adherence too" in text
