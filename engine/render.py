@@ -97,9 +97,7 @@ def headline(result: dict[str, Any]) -> str:
         elif documented:
             qualifier = " (not yet confirmed as true resistance: extrinsic causes not excluded)"
         else:
-            qualifier = (
-                " (pending confirmation of " + _and([_TO_CONFIRM.get(c, c) for c in unknown]) + ")"
-            )
+            qualifier = " (to confirm: " + _and([_TO_CONFIRM.get(c, c) for c in unknown]) + ")"
         parts.append(f"ELN failure, {kind}{qualifier}")
     elif response["eln"]:
         parts.append(f"ELN {response['eln']}")
