@@ -130,6 +130,29 @@ def _has_blast(result: dict[str, Any]) -> bool:
     return any("blast" in t for t in texts)
 
 
+def _tfr_lines(result: dict[str, Any]) -> list[str]:
+    """Off therapy after stopping in treatment-free remission: say so, not "no data"."""
+    tfr = result.get("treatment_free_remission")
+    if not tfr:
+        return []
+    out = [
+        "You are not taking a CML pill now. You and your care team stopped it on purpose, "
+        "because the leukemia was so low. Doctors call this treatment-free remission."
+    ]
+    if tfr["monitoring"]:
+        out.append(
+            "While you are off the pill, you need the blood test on a set schedule. "
+            "This way, if the leukemia comes back, it is found early and the pill can be "
+            "started again."
+        )
+    else:
+        out.append(
+            "Your latest test shows that the leukemia level has gone up again. "
+            "This is why starting the pill again is being talked about."
+        )
+    return out
+
+
 def _drugs_part(
     result: dict[str, Any],
     labels: dict[str, dict[str, str]],
@@ -147,6 +170,7 @@ def _drugs_part(
     ]
     if current:
         out.append(_sentence(f"You are now taking {_drug_name(labels, current)}"))
+    out += _tfr_lines(result)
     if "switch-tki" not in result["actions"]:
         # No change of medicine is recommended: only a preferred pill (a restart) is named.
         good, careful = [d for d in good if d["status"] == "preferred"], []

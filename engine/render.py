@@ -52,6 +52,7 @@ def headline(result: dict[str, Any]) -> str:
             and any(r["effect"] in ("preferred", "candidate") for r in d["reasons"])
         ]
     parts: list[str] = []
+    tfr = result.get("treatment_free_remission")
     if response["eln"] == "failure":
         confirmed = (
             ""
@@ -63,10 +64,16 @@ def headline(result: dict[str, Any]) -> str:
         parts.append(f"ELN failure, {kind}{confirmed}")
     elif response["eln"]:
         parts.append(f"ELN {response['eln']}")
+    elif tfr:
+        state = "off therapy in" if tfr["monitoring"] else "loss of MMR after stopping in"
+        since = tfr["months_since_stop"]
+        parts.append(f"{state} treatment-free remission ({since} months since stopping)")
     else:
         parts.append("no ELN milestone applies now")
     if "restart-tki" in result["actions"]:
         parts.append("restart the TKI")
+    elif tfr and tfr["monitoring"]:
+        parts.append(tfr["monitoring"])
     elif "switch-tki" in result["actions"]:
         names = ", ".join(usable) or "no usable TKI"
         parts.append(f"switch TKI (options: {names})")
@@ -79,6 +86,7 @@ def headline(result: dict[str, Any]) -> str:
 
 def clinician_text(result: dict[str, Any]) -> str:
     r = result["response"]
+    tfr = result.get("treatment_free_remission")
     out = [
         f"Case {result['case']} - assessed {result['assessed_on']}",
         f"Conclusion: {headline(result)}",
@@ -88,7 +96,12 @@ def clinician_text(result: dict[str, Any]) -> str:
             "time on current TKI",
             f"{r['months_on_current_therapy']} months"
             if r["months_on_current_therapy"] is not None
-            else "off therapy",
+            else (
+                f"off therapy, {tfr['months_since_stop']} months since stopping for "
+                "treatment-free remission"
+                if tfr
+                else "off therapy"
+            ),
         ),
         _line(
             "latest BCR::ABL1 (IS)",
@@ -97,8 +110,10 @@ def clinician_text(result: dict[str, Any]) -> str:
             else "no result",
         ),
         _line("molecular response", r["molecular_response"] or "unknown"),
-        _line(f"ELN ({result['knowledge']['guideline']})", _category(r["eln"], r["eln_basis"])),
-        _line(f"NCCN ({result['knowledge']['nccn']})", _category(r["nccn"], r["nccn_basis"])),
+        _line(
+            f"ELN ({result['knowledge']['guideline']})", _category(r["eln"], r["eln_basis"], tfr)
+        ),
+        _line(f"NCCN ({result['knowledge']['nccn']})", _category(r["nccn"], r["nccn_basis"], tfr)),
     ]
     if r["guidelines_disagree"]:
         out.append("  ELN and NCCN disagree here; both are shown, neither is merged.")
@@ -111,6 +126,8 @@ def clinician_text(result: dict[str, Any]) -> str:
             "extrinsic causes",
             "excluded"
             if res["extrinsic_causes_excluded"]
+            else "not applicable (off therapy after stopping for treatment-free remission)"
+            if tfr and not res["extrinsic_causes"]
             else "NOT excluded: " + (", ".join(res["extrinsic_causes"]) or "no data"),
         ),
     ]
@@ -163,7 +180,11 @@ def clinician_text(result: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def _category(value: str | None, basis: list[dict[str, Any]]) -> str:
+def _category(
+    value: str | None, basis: list[dict[str, Any]], tfr: dict[str, Any] | None = None
+) -> str:
+    if value is None and tfr:
+        return "none (off therapy after stopping for treatment-free remission: no milestone)"
     if value is None:
         return "none (no milestone of this edition applies to the latest result)"
     why = ", ".join(f"{b['category']} by {b['basis']} {b['detail']}" for b in basis)
