@@ -183,3 +183,26 @@ def test_aca_in_ph_negative_cells_changes_no_phase(kb):
 def test_major_route_aca_at_diagnosis_is_not_progression(kb):
     ev = run(kb, bcr_abl1=[bcr(1, 50.0)], cytogenetics=cyto(-0.3, 100.0, "+8"))
     assert_not_fires(ev, "phase-from-aca", "progression-on-therapy")
+
+
+def test_aca_already_present_at_diagnosis_is_not_new_on_treatment(kb):
+    ev = run(
+        kb,
+        classification="who-2016",
+        diagnosis={"additional_chromosomal_abnormalities": ["+21"]},
+        bcr_abl1=[bcr(12, 0.5)],
+        cytogenetics=cyto(12, 35.0, "+21"),
+    )
+    assert_not_fires(ev, "phase-from-aca", "progression-on-therapy")
+
+
+def test_aca_in_baseline_cytogenetics_is_not_new_but_another_one_is(kb):
+    ev = run(
+        kb,
+        bcr_abl1=[bcr(12, 0.5)],
+        cytogenetics=cyto(-0.3, 100.0, "+8") + cyto(12, 35.0, "+8", "i(17q)"),
+    )
+    assert phases(ev) == {"accelerated"}
+    details = {f["detail"] for f in derived(ev, "phase-finding")}
+    assert any("i(17q)" in d for d in details)
+    assert not any(d.startswith("+8") for d in details)
