@@ -164,6 +164,8 @@ def test_icc_2022_counts_complex_karyotype(kb):
     ev = run(kb, classification="icc-2022", **case)
     assert_fires(ev, "phase-from-aca")
     assert phases(ev) == {"accelerated"}
+    # the ICC 2022 ACA criterion is unverified (U-high): the finding says so
+    assert all("U-high" in f["detail"] for f in derived(ev, "phase-finding"))
     assert_not_fires(run(kb, classification="eln", **case), "phase-from-aca")
 
 
