@@ -151,6 +151,7 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
                 "off_therapy": current < 0,
                 "tfr_stop": current < 0 and therapies[last].get("stop_reason") == "tfr",
                 "last_stop_day": last_end,
+                "months_off": months_between(last_end, assessed_day) if current < 0 else -1,
                 "has_bcr": bool(bcr),
             },
             "",

@@ -37,6 +37,10 @@ SELECT ?code WHERE { ?x a cml:TyrosineKinaseInhibitor ; skos:notation ?code ;
 
 _labels: dict[str, dict[str, dict[str, str]]] = {}
 
+# The International Scale's own definition, not a clinical threshold: 100 % IS is the
+# standardised level of untreated CML (the IRIS baseline) that every result is compared with.
+IS_REFERENCE_PERCENT = 100
+
 # Words for the option statuses, as the patient reads them in "Other choices".
 _OPTION_STATUS = {
     "preferred": "one of the best choices for you now",
@@ -99,6 +103,13 @@ def _results_part(result: dict[str, Any], labels: dict[str, dict[str, str]]) -> 
         out.append("In your latest test, the leukemia gene could not be found.")
     else:
         out.append(f"Your latest result was {value:g} percent.")
+        if value > IS_REFERENCE_PERCENT:
+            out.append(
+                "This is above 100 percent. It does not mean more than all of your blood. "
+                "The test compares your level with a standard level, set at 100 percent, "
+                "that is usual for CML before treatment. Your level is higher than that "
+                "standard level."
+            )
     level = response["molecular_response"]
     level_plain = labels.get("MolecularResponseLevel", {}).get(level or "")
     if level_plain:
@@ -117,17 +128,55 @@ def _results_part(result: dict[str, Any], labels: dict[str, dict[str, str]]) -> 
         advanced = [phase[p] for p in ("blast", "accelerated") if p in phase]
         if advanced:
             out.append(
-                "Your blood counts show that the leukemia has moved to a later stage "
+                "Your test results show that the leukemia has moved to a later stage "
                 f"({advanced[0] if _has_blast(result) else advanced[-1]})."
             )
     return out
 
 
 def _has_blast(result: dict[str, Any]) -> bool:
-    """Whether a reason of the result names blast phase (for the stage wording)."""
+    """Whether a reason of the result names blast phase (for the stage wording); "blast
+    phase", not "blast": an accelerated phase found from the blast count names blasts."""
     texts = [r["detail"] for o in result.get("options", []) for r in o["reasons"]]
     texts += [r["detail"] for r in result["transplant"]["reasons"]]
-    return any("blast" in t for t in texts)
+    return any("blast phase" in t for t in texts)
+
+
+def _intro(result: dict[str, Any], case: dict[str, Any], labels: dict[str, dict[str, str]]):
+    """The opening sentences. CML is called slow only in chronic phase: never when it was
+    found in, or has moved to, an accelerated or blast phase."""
+    opening = "This summary explains your latest CML results in simple words. "
+    at_diagnosis = case.get("diagnosis", {}).get("phase", "chronic")
+    if at_diagnosis == "chronic" and result["resistance"]["status"] != "progression":
+        return [opening + "CML is a slow type of blood cancer called leukemia."]
+    out = [opening + "CML is a type of blood cancer called leukemia."]
+    stage = labels.get("Phase", {}).get(at_diagnosis)
+    if at_diagnosis != "chronic" and stage:
+        out.append(_sentence(f"When it was found, your leukemia was already at {stage}"))
+    return out
+
+
+def _tfr_lines(result: dict[str, Any]) -> list[str]:
+    """Off therapy after stopping in treatment-free remission: say so, not "no data"."""
+    tfr = result.get("treatment_free_remission")
+    if not tfr:
+        return []
+    out = [
+        "You are not taking a CML pill now. You and your care team stopped it on purpose, "
+        "because the leukemia was so low. Doctors call this treatment-free remission."
+    ]
+    if tfr["monitoring"]:
+        out.append(
+            "While you are off the pill, you need the blood test on a set schedule. "
+            "This way, if the leukemia comes back, it is found early and the pill can be "
+            "started again."
+        )
+    else:
+        out.append(
+            "Your latest test shows that the leukemia level has gone up again. "
+            "This is why starting the pill again is being talked about."
+        )
+    return out
 
 
 def _drugs_part(
@@ -147,6 +196,7 @@ def _drugs_part(
     ]
     if current:
         out.append(_sentence(f"You are now taking {_drug_name(labels, current)}"))
+    out += _tfr_lines(result)
     if "switch-tki" not in result["actions"]:
         # No change of medicine is recommended: only a preferred pill (a restart) is named.
         good, careful = [d for d in good if d["status"] == "preferred"], []
@@ -236,11 +286,7 @@ def patient_summary(evaluation: Evaluation, kb: KnowledgeBase) -> str:
     labels = plain_labels(kb)
     explain = _explanations(kb)
     parts: list[list[str]] = [
-        [
-            "Your CML summary",
-            "This summary explains your latest CML results in simple words. "
-            "CML is a slow type of blood cancer called leukemia.",
-        ],
+        ["Your CML summary", *_intro(result, evaluation.case, labels)],
         _results_part(result, labels),
         _drugs_part(result, labels, explain, _current_drug(evaluation.case)),
         _options_part(result, labels, explain),

@@ -79,6 +79,7 @@ def headline(result: dict[str, Any]) -> str:
     no_plain = bool(excluded) and not plain
 
     parts: list[str] = []
+    tfr = result.get("treatment_free_remission")
     if no_plain:
         lead = (
             "consider allogeneic transplant and a clinical trial: no approved TKI is a plain option"
@@ -101,10 +102,16 @@ def headline(result: dict[str, Any]) -> str:
         parts.append(f"ELN failure, {kind}{qualifier}")
     elif response["eln"]:
         parts.append(f"ELN {response['eln']}")
+    elif tfr:
+        state = "off therapy in" if tfr["monitoring"] else "loss of MMR after stopping in"
+        since = tfr["months_since_stop"]
+        parts.append(f"{state} treatment-free remission ({since} months since stopping)")
     else:
         parts.append("no ELN milestone applies now")
     if "restart-tki" in actions:
         parts.append("restart the TKI")
+    elif tfr and tfr["monitoring"]:
+        parts.append(tfr["monitoring"])
     elif switching:
         names = ", ".join(usable) or "no usable TKI"
         if excluded and current:
@@ -139,6 +146,7 @@ def headline(result: dict[str, Any]) -> str:
 
 def clinician_text(result: dict[str, Any]) -> str:
     r = result["response"]
+    tfr = result.get("treatment_free_remission")
     out = [
         f"Case {result['case']} - assessed {result['assessed_on']}",
         f"Conclusion: {headline(result)}",
@@ -148,7 +156,12 @@ def clinician_text(result: dict[str, Any]) -> str:
             "time on current TKI",
             f"{r['months_on_current_therapy']} months"
             if r["months_on_current_therapy"] is not None
-            else "off therapy",
+            else (
+                f"off therapy, {tfr['months_since_stop']} months since stopping for "
+                "treatment-free remission"
+                if tfr
+                else "off therapy"
+            ),
         ),
         _line(
             "latest BCR::ABL1 (IS)",
@@ -157,8 +170,10 @@ def clinician_text(result: dict[str, Any]) -> str:
             else "no result",
         ),
         _line("molecular response", r["molecular_response"] or "unknown"),
-        _line(f"ELN ({result['knowledge']['guideline']})", _category(r["eln"], r["eln_basis"])),
-        _line(f"NCCN ({result['knowledge']['nccn']})", _category(r["nccn"], r["nccn_basis"])),
+        _line(
+            f"ELN ({result['knowledge']['guideline']})", _category(r["eln"], r["eln_basis"], tfr)
+        ),
+        _line(f"NCCN ({result['knowledge']['nccn']})", _category(r["nccn"], r["nccn_basis"], tfr)),
     ]
     if r["guidelines_disagree"]:
         out.append("  ELN and NCCN disagree here; both are shown, neither is merged.")
@@ -171,6 +186,8 @@ def clinician_text(result: dict[str, Any]) -> str:
             "extrinsic causes",
             "excluded"
             if res["extrinsic_causes_excluded"]
+            else "not applicable (off therapy after stopping for treatment-free remission)"
+            if tfr and not res["extrinsic_causes"]
             else "NOT excluded: " + (", ".join(res["extrinsic_causes"]) or "no data"),
         ),
     ]
@@ -223,7 +240,11 @@ def clinician_text(result: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def _category(value: str | None, basis: list[dict[str, Any]]) -> str:
+def _category(
+    value: str | None, basis: list[dict[str, Any]], tfr: dict[str, Any] | None = None
+) -> str:
+    if value is None and tfr:
+        return "none (off therapy after stopping for treatment-free remission: no milestone)"
     if value is None:
         return "none (no milestone of this edition applies to the latest result)"
     why = ", ".join(f"{b['category']} by {b['basis']} {b['detail']}" for b in basis)

@@ -352,7 +352,24 @@ def build_result(
         },
         "options": options,
         "actions": actions,
+        **_tfr(case_fact, facts["action"]),
         "disclaimer": DISCLAIMER,
+    }
+
+
+def _tfr(case_fact: dict[str, Any], actions: list[FactRecord]) -> dict[str, Any]:
+    """Extension `treatment_free_remission`, only when the patient is off therapy after
+    stopping in treatment-free remission: the months since stopping and the monitoring
+    interval that applies now (the detail of the tfr-monitoring action; null after a loss
+    of MMR, when the TKI is to be restarted)."""
+    if not case_fact["tfr_stop"]:
+        return {}
+    monitoring = sorted(r.fact["detail"] for r in actions if r.fact["code"] == "tfr-monitoring")
+    return {
+        "treatment_free_remission": {
+            "months_since_stop": _months(case_fact["months_off"]),
+            "monitoring": monitoring[0] if monitoring else None,
+        }
     }
 
 

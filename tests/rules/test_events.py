@@ -190,3 +190,78 @@ def test_intermediate_elts_is_no_baseline_event(kb):
 def test_no_event_no_event_category(kb):
     ev = run(kb, bcr_abl1=[bcr(12, 0.05)])
     assert_not_fires(ev, "event-category", "baseline-event-category")
+
+
+# ACAs and Ph-negative cells (issue 9 item 13) -------------------------------------------
+
+
+def cyto_ph(months, ph, *abnormalities):
+    return {**cyto(months, *abnormalities), "ph_positive_percent": ph}
+
+
+def test_high_risk_aca_in_ph_negative_cells_is_no_high_risk_event(kb):
+    ev = run(kb, bcr_abl1=[bcr(12, 0.05)], cytogenetics=[cyto_ph(12, 0, "+8")])
+    assert_not_fires(ev, "high-risk-aca-on-treatment", "cca-ph-positive-on-treatment")
+    assert eln(ev) == "optimal"
+
+
+def test_high_risk_aca_with_ph_percentage_not_recorded_counts_as_ph_positive(kb):
+    entry = cyto(12, "i(17q)")
+    entry.pop("ph_positive_percent")
+    ev = run(kb, bcr_abl1=[bcr(12, 0.05)], cytogenetics=[entry])
+    assert_fires(ev, "high-risk-aca-on-treatment", "cca-ph-positive-on-treatment")
+
+
+def test_any_aca_in_ph_positive_cells_is_failure_under_eln_2013(kb):
+    ev = run(kb, guideline="eln-2013", bcr_abl1=[bcr(12, 0.05)], cytogenetics=[cyto(12, "+21")])
+    assert_fires(ev, "cca-ph-positive-on-treatment", "event-category")
+    assert "cca-ph-positive" in events(ev)
+    assert eln(ev) == "failure"
+
+
+def test_ph_positive_aca_event_has_no_eln_2020_category(kb):
+    # ELN 2020 grades ACAs by its high-risk list: +21 is not in it
+    ev = run(kb, bcr_abl1=[bcr(12, 0.05)], cytogenetics=[cyto(12, "+21")])
+    assert_fires(ev, "cca-ph-positive-on-treatment")
+    assert_not_fires(ev, "event-category")
+
+
+def test_aca_at_baseline_is_no_ph_positive_event_on_treatment(kb):
+    ev = run(kb, bcr_abl1=[bcr(1, 50.0)], cytogenetics=[cyto(-0.3, "+21")])
+    assert_not_fires(ev, "cca-ph-positive-on-treatment")
+
+
+def test_minus7_in_ph_negative_cells_is_an_eln_2013_warning_with_marrow_cytogenetics(kb):
+    ev = run(
+        kb, guideline="eln-2013", bcr_abl1=[bcr(12, 0.05)], cytogenetics=[cyto_ph(12, 0, "-7")]
+    )
+    assert_fires(ev, "cca-ph-negative-chr7", "cca-ph-negative-chr7-cytogenetics")
+    assert "ccA-ph-negative-chr7" in events(ev)
+    assert eln(ev) == "warning"
+    assert "marrow-cytogenetics" in ev.result["actions"]
+    assert_not_fires(ev, "high-risk-aca-on-treatment", "cca-ph-positive-on-treatment")
+    assert ev.result["resistance"]["status"] != "progression"
+
+
+def test_7q_deletion_in_ph_negative_cells_under_eln_2020_repeats_cytogenetics_only(kb):
+    ev = run(kb, bcr_abl1=[bcr(12, 0.05)], cytogenetics=[cyto_ph(12, 0, "7q-")])
+    assert_fires(ev, "cca-ph-negative-chr7", "cca-ph-negative-chr7-cytogenetics")
+    assert eln(ev) == "optimal"  # ELN 2020 gives CCA/Ph- no category
+    assert "marrow-cytogenetics" in ev.result["actions"]
+
+
+def test_minus7_in_ph_positive_cells_is_not_the_ph_negative_warning(kb):
+    ev = run(
+        kb, guideline="eln-2013", bcr_abl1=[bcr(12, 0.05)], cytogenetics=[cyto_ph(12, 40, "-7")]
+    )
+    assert_not_fires(ev, "cca-ph-negative-chr7", "cca-ph-negative-chr7-cytogenetics")
+    assert_fires(ev, "cca-ph-positive-on-treatment")
+    assert eln(ev) == "failure"
+
+
+def test_other_aca_in_ph_negative_cells_is_no_chromosome_7_warning(kb):
+    ev = run(
+        kb, guideline="eln-2013", bcr_abl1=[bcr(12, 0.05)], cytogenetics=[cyto_ph(12, 0, "+8")]
+    )
+    assert_not_fires(ev, "cca-ph-negative-chr7", "cca-ph-negative-chr7-cytogenetics")
+    assert "marrow-cytogenetics" not in ev.result["actions"]

@@ -189,3 +189,41 @@ def test_compound_t315i_on_imatinib_leaves_no_plain_tki(kb):
 def test_t315i_alone_leaves_asciminib_as_a_plain_tki(kb):
     ev = run(kb, bcr_abl1=[bcr(6, 5.0)], mutation_analyses=[analysis(6, "T315I")])
     assert_not_fires(ev, "transplant-trigger-no-plain-tki")
+
+
+# advanced phase at diagnosis (issue 9 item 14) ------------------------------------------
+
+
+def test_accelerated_phase_at_diagnosis_calls_for_hla_typing_and_transplant_evaluation(kb):
+    ev = run(kb, diagnosis={"phase": "accelerated"}, bcr_abl1=[bcr(0, 80.0), bcr(3, 20.0)])
+    assert_fires(ev, "transplant-trigger-accelerated-phase-at-diagnosis")
+    assert "accelerated-phase-at-diagnosis" in triggers(ev)
+    assert ev.result["transplant"]["consider"] is True
+    assert {"hla-typing", "evaluate-allo-sct"} <= set(ev.result["actions"])
+
+
+def test_accelerated_phase_at_diagnosis_in_optimal_response_is_not_flagged(kb):
+    ev = run(kb, diagnosis={"phase": "accelerated"}, bcr_abl1=[bcr(12, 0.05)])
+    assert ev.result["response"]["eln"] == "optimal"
+    assert_not_fires(ev, "transplant-trigger-accelerated-phase-at-diagnosis")
+    assert ev.result["transplant"]["consider"] is False
+
+
+def test_blast_phase_at_diagnosis_transplant_once_remission_is_reached(kb):
+    ev = run(kb, diagnosis={"phase": "blast"}, bcr_abl1=[bcr(0, 150.0), bcr(2, 120.0)])
+    assert_fires(ev, "transplant-trigger-blast-phase-at-diagnosis")
+    (reason,) = [
+        r for r in ev.result["transplant"]["reasons"] if r["trigger"] == "blast-phase-in-remission"
+    ]
+    assert "once remission" in reason["detail"]
+    assert {"hla-typing", "evaluate-allo-sct"} <= set(ev.result["actions"])
+    assert_not_fires(ev, "transplant-trigger-accelerated-phase-at-diagnosis")
+
+
+def test_chronic_phase_at_diagnosis_is_no_advanced_phase_transplant_trigger(kb):
+    ev = run(kb, bcr_abl1=[bcr(3, 20.0)])
+    assert_not_fires(
+        ev,
+        "transplant-trigger-accelerated-phase-at-diagnosis",
+        "transplant-trigger-blast-phase-at-diagnosis",
+    )
