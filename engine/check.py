@@ -338,7 +338,7 @@ FORBIDDEN_CITATIONS: tuple[tuple[re.Pattern[str], str, str], ...] = (
     # The curation sheet's register ids S1..S28 used as citations ("(S11, V)", "S19 labels");
     # a journal supplement such as "58(S1)" is not one.
     (
-        re.compile(r"(?<![\w(])S(?:[1-9]|1\d|2[0-8])\b(?!\))|(?<![\d\w])\(S(?:[1-9]|1\d|2[0-8])\b"),
+        re.compile(r"(?<![\w(])S(?:[1-9]|1\d|2[0-8])\b|(?<![\d\w])\(S(?:[1-9]|1\d|2[0-8])\b"),
         "cites a register id (S1..S28) of the internal curation sheet",
         "name the source itself (author and year, or its src: IRI)",
     ),
