@@ -335,6 +335,11 @@ FORBIDDEN_CITATIONS: tuple[tuple[re.Pattern[str], str, str], ...] = (
     (re.compile(r"clinical-facts", re.I), "cites the internal curation file", _CITE_PRIMARY),
     (re.compile(r"from memory|as recalled", re.I), "says 'from memory'", _SAY_UNVERIFIED),
     (re.compile(r"\bregisterId\b"), "uses the curation sheet's register ids", _CITE_PRIMARY),
+    (
+        re.compile(r"\bopen question \d+", re.I),
+        "cites an open question of the internal curation sheet",
+        "say what the sources disagree on or what was not checked",
+    ),
     # The curation sheet's register ids S1..S28 used as citations ("(S11, V)", "S19 labels");
     # a journal supplement such as "58(S1)" is not one.
     (

@@ -228,6 +228,7 @@ def test_forbidden_citation_patterns() -> None:
         "U-high, from memory",
         "NCCN v2.2027 CML-4 (as recalled)",
         "see clinical-facts.md section 4.3",
+        "renal dose (see open question 14)",
     ]
     for text in refused:
         assert forbidden_citations(text), text
