@@ -8,6 +8,10 @@ Four steps, each reporting `Finding`s graded violation / warning / info:
    rows; each file's header gives its title, why and severity. Run on pyoxigraph, once each.
 3. OWL 2 consistency with HermiT (cmlkb.owl); skipped with a warning when there is no Java.
 4. Rule lint (cmlkb.rules.lint_rules).
+5. Citations (`citation_findings`): no knowledge literal, Turtle comment, rule string or
+   query file cites the internal curation sheet ("fact sheet 1.2", its register ids
+   S1..S28) or says "from memory"; users cannot open that document, so every citation
+   names the primary source a reader can.
 
 Any violation makes `cmlkb check` exit 1.
 """
@@ -24,7 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rdflib import Graph, Literal, Node, URIRef
-from rdflib.namespace import SH
+from rdflib.namespace import SH, XSD
 
 from cmlkb import paths
 from cmlkb.errors import CmlkbError
@@ -46,7 +50,7 @@ class Finding:
     """One problem found in the knowledge: how bad, by which check, where, and what to do.
 
     severity: 'violation' (must be fixed before release), 'warning' or 'info'.
-    check: 'shacl:<shape>', 'qc:<query file stem>', 'owl' or 'rules'.
+    check: 'shacl:<shape>', 'qc:<query file stem>', 'owl', 'rules' or 'citations'.
     focus: the offending entity (a prefixed IRI such as drug:dasatinib) or a file.
     message: what is wrong and how to fix it.
     """
@@ -308,6 +312,117 @@ def rule_findings(kb: KnowledgeBase) -> list[Finding]:
 
 
 # ---------------------------------------------------------------------------
+# 5. Citations a reader can follow
+# ---------------------------------------------------------------------------
+
+_CITE_PRIMARY = (
+    "cite the primary source a reader can open instead (the statement's dcterms:source "
+    "with a guideline section, table or page, or a paper's DOI/PMID with its table or "
+    "figure)"
+)
+_SAY_UNVERIFIED = (
+    "say in plain words what is unverified instead (e.g. 'not checked against the label "
+    "text', 'the ELN 2020 footnote was not read')"
+)
+# (pattern, what was found, what to write instead). Case-insensitive.
+FORBIDDEN_CITATIONS: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (re.compile(r"fact[ -]?sheet", re.I), "cites the internal curation fact sheet", _CITE_PRIMARY),
+    (
+        re.compile(r"curation (?:sheet|brief)", re.I),
+        "cites the internal curation sheet",
+        _CITE_PRIMARY,
+    ),
+    (re.compile(r"clinical-facts", re.I), "cites the internal curation file", _CITE_PRIMARY),
+    (re.compile(r"from memory|as recalled", re.I), "says 'from memory'", _SAY_UNVERIFIED),
+    (re.compile(r"\bregisterId\b"), "uses the curation sheet's register ids", _CITE_PRIMARY),
+    (
+        re.compile(r"\bopen question \d+", re.I),
+        "cites an open question of the internal curation sheet",
+        "say what the sources disagree on or what was not checked",
+    ),
+    # The curation sheet's register ids S1..S28 used as citations ("(S11, V)", "S19 labels");
+    # a journal supplement such as "58(S1)" is not one.
+    (
+        re.compile(r"(?<![\w(])S(?:[1-9]|1\d|2[0-8])\b|(?<![\d\w])\(S(?:[1-9]|1\d|2[0-8])\b"),
+        "cites a register id (S1..S28) of the internal curation sheet",
+        "name the source itself (author and year, or its src: IRI)",
+    ),
+)
+
+
+def forbidden_citations(text: str) -> list[tuple[str, str, str]]:
+    """(matched text, what is wrong, what to write instead) for each forbidden citation."""
+    hits = []
+    for pattern, what, instead in FORBIDDEN_CITATIONS:
+        for match in pattern.finditer(text):
+            hits.append((match.group(0).strip(), what, instead))
+    return hits
+
+
+def _citation_finding(focus: str, text: str) -> list[Finding]:
+    return [
+        Finding("violation", "citations", focus, f"{what} ({found!r}): {instead}")
+        for found, what, instead in forbidden_citations(text)
+    ]
+
+
+def _strings(value) -> Iterable[str]:  # value: anything yaml.safe_load returns
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def citation_findings(kb: KnowledgeBase) -> list[Finding]:
+    """Citations of the internal curation sheet, anywhere a user reads a citation: the
+    knowledge graph's literals (focus: the statement and property), comment lines of the
+    Turtle files (focus: file:line), every string of each rule (focus: file: rule id) and
+    the query files (focus: file:line)."""
+    import yaml
+
+    from cmlkb.knowledge import knowledge_files, rule_files
+
+    graph = bind_prefixes(kb.graph)
+    findings: list[Finding] = []
+    for subject, predicate, obj in graph:
+        if isinstance(obj, Literal) and obj.datatype in (None, XSD.string):
+            focus = f"{_curie(graph, subject)} {_curie(graph, predicate)}"
+            findings += _citation_finding(focus, str(obj))
+    ontology = kb.root / "ontology"
+    turtle = sorted(set(knowledge_files(kb.root)) | set(ontology.glob("shapes/*.ttl")))
+    for path in turtle:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.lstrip().startswith("#"):
+                findings += _citation_finding(f"{_relative(path, kb.root)}:{number}", line)
+    for path in rule_files(kb.root):
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError:
+            continue  # the rule lint reports it
+        for raw in doc.get("rules", []) if isinstance(doc, dict) else []:
+            rid = raw.get("id", "?") if isinstance(raw, dict) else "?"
+            for text in _strings(raw):
+                findings += _citation_finding(f"rules/{path.name}: {rid}", text)
+    queries = _data_file(kb.root, "queries")
+    for path in sorted(queries.rglob("*.rq")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            findings += _citation_finding(f"queries/{_relative(path, queries)}:{number}", line)
+    return findings
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+# ---------------------------------------------------------------------------
 # All together
 # ---------------------------------------------------------------------------
 
@@ -336,6 +451,7 @@ def check_knowledge(kb: KnowledgeBase, reasoner: bool = True) -> list[Finding]:
             Finding("info", "owl", "ontology/", "OWL consistency skipped (--no-reasoner)")
         )
     findings += rule_findings(kb)
+    findings += citation_findings(kb)
     return sorted(set(findings), key=_sort_key)
 
 

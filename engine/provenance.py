@@ -51,7 +51,7 @@ _STATEMENT_PROPS = (
     SKOS.prefLabel,
     SKOS.notation,
 )
-_SOURCE_PROPS = (RDF.type, DCTERMS.title, DCTERMS.date, CML.doi, CML.pmid, CML.url, CML.registerId)
+_SOURCE_PROPS = (RDF.type, DCTERMS.title, DCTERMS.date, CML.doi, CML.pmid, CML.url, CML.pmcid)
 
 
 def engine_version() -> str:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, SKOS
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from cmlkb.check import check_knowledge
+from cmlkb.check import check_knowledge, citation_findings, forbidden_citations
 from cmlkb.knowledge import CML, DRUG, KB, KnowledgeBase
 
 
@@ -209,6 +209,87 @@ def test_unparsable_knowledge_names_the_file(project_root, tmp_path, run_cli) ->
     result = run_cli("check", "--root", str(root), "--no-reasoner")
     assert result.exit_code == 1
     assert "zz-broken.ttl" in result.stderr
+
+
+# ---------------------------------------------------------------------------
+# Citations a reader can follow (issue 9 item 16)
+# ---------------------------------------------------------------------------
+
+
+def test_forbidden_citation_patterns() -> None:
+    """The curation sheet's locators, register ids and 'from memory' are refused; a
+    journal supplement such as 58(S1) and a mutation such as S417Y are not citations."""
+    refused = [
+        "ELN 2020 milestones (fact sheet 1.2)",
+        "Fact sheet 3.2: T315M resistant",
+        "NGS is preferred (S11, V)",
+        "approved 2024 (V, S19)",
+        "as quoted on the HCP page (S25)",
+        "U-high, from memory",
+        "NCCN v2.2027 CML-4 (as recalled)",
+        "see clinical-facts.md section 4.3",
+        "renal dose (see open question 14)",
+    ]
+    for text in refused:
+        assert forbidden_citations(text), text
+    accepted = [
+        "reprinted in Blood Res 2023;58(S1):S29 Table 1",
+        "Hochhaus 2020, Leukemia 34:966, doi 10.1038/s41375-020-0776-2",
+        "S417Y is an asciminib-pocket variant",
+        "U-high: not checked against the label text",
+    ]
+    for text in accepted:
+        assert not forbidden_citations(text), text
+
+
+def test_a_statement_citing_the_curation_sheet_fails(
+    project_root, tmp_path, run_cli, baseline
+) -> None:
+    chosen: list[URIRef] = []
+
+    def cite_the_sheet(graph: Graph) -> bool:
+        statements = sorted(graph.subjects(RDF.type, CML.DrugSensitivityStatement))
+        if not statements:
+            return False
+        chosen.append(statements[0])
+        graph.set((statements[0], CML.locator, Literal("NCCN CML-5 (fact sheet 3.2)")))
+        graph.add((statements[0], RDFS.comment, Literal("Resistant (U-high, from memory).")))
+        return True
+
+    root = copy_knowledge(project_root, tmp_path)
+    edit_knowledge(root, cite_the_sheet)
+    code, findings = check_json(run_cli, root)
+    assert code == 1
+    cited = [f for f in new_findings(findings, baseline) if f["check"] == "citations"]
+    assert {f["focus"] for f in cited} == {
+        f"{curie(chosen[0])} cml:locator",
+        f"{curie(chosen[0])} rdfs:comment",
+    }
+    assert all(f["severity"] == "violation" for f in cited)
+    messages = " ".join(f["message"] for f in cited)
+    assert "cite the primary source a reader can open" in messages
+    assert "say in plain words what is unverified" in messages
+
+
+def test_a_rule_and_a_query_citing_the_curation_sheet_fail(project_root, tmp_path, run_cli) -> None:
+    root = copy_knowledge(project_root, tmp_path)
+    shutil.copytree(project_root / "queries", root / "queries")
+    rule_file = next(p for p in sorted((root / "rules").glob("*.yaml")) if p.name != "facts.yaml")
+    text = rule_file.read_text(encoding="utf-8")
+    rule_file.write_text(
+        text.replace('section: "', 'section: "(fact sheet 1.2) ', 1), encoding="utf-8"
+    )
+    query = root / "queries" / "qc" / "source-without-locator.rq"
+    query.write_text("# why: register id S8 of the sheet\n" + query.read_text(), encoding="utf-8")
+    result = run_cli("check", "--root", str(root), "--no-reasoner")
+    assert result.exit_code == 1
+    assert f"[citations] rules/{rule_file.name}: " in result.stdout
+    assert "[citations] queries/qc/source-without-locator.rq:1" in result.stdout
+    assert "name the source itself" in result.stdout
+
+
+def test_the_shipped_base_cites_no_curation_sheet(kb: KnowledgeBase) -> None:
+    assert citation_findings(kb) == []
 
 
 # ---------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Each expected file holds the clinically relevant part of the result (categories, status,
 drug statuses, transplant triggers, actions, insufficient data) checked by hand against
-the fact sheet; tests/golden/REASONING.md gives the reasoning. Regenerate deliberately
+the cited guidelines (ELN 2020 milestone table, NCCN v2.2027 CML-3, labels);
+tests/golden/REASONING.md gives the reasoning. Regenerate deliberately
 with `pytest tests/golden --update-golden` and review the diff before committing.
 """
 

@@ -1,4 +1,5 @@
-"""rules/drugs.yaml: every reason for or against each TKI (fact sheet 3.2, 3.4, 4.3, 4.4, 7).
+"""rules/drugs.yaml: every reason for or against each TKI (NCCN v2.2027 CML-5, Zabriskie
+2014, labels, ELN 2020 comorbidity statements, interaction tables, sequencing sources).
 A drug's status is the strongest effect among its reasons."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """rules/events.yaml: loss of response, resistance mutations, high-risk ACAs, high ELTS, and
-the category each event gets under the selected guideline edition (fact sheet 1.2, 9.2)."""
+the category each event gets under the selected guideline edition (ELN 2020 milestone table)."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def test_t315i_found_on_imatinib_is_a_resistance_mutation_and_failure(kb):
 
 
 def test_mutation_that_does_not_exclude_the_current_drug_is_no_resistance_event(kb):
-    # V299L excludes dasatinib and bosutinib, not nilotinib (fact sheet 3.2)
+    # V299L excludes dasatinib and bosutinib, not nilotinib (NCCN v2.2027 CML-5)
     ev = run(
         kb,
         **history(("imatinib", "resistance"), current="nilotinib"),
@@ -149,7 +149,7 @@ def test_high_risk_aca_on_treatment_is_failure(kb):
 
 
 def test_aca_outside_the_eln_2020_high_risk_list_is_no_event(kb):
-    # +21 is in the SPIRIT2 grouping but not in the ELN 2020 high-risk list (fact sheet 9.2)
+    # +21 is in the SPIRIT2 grouping but not in the ELN 2020 high-risk list (Clark 2021)
     ev = run(kb, bcr_abl1=[bcr(12, 0.05)], cytogenetics=[cyto(12, "+21")])
     assert_not_fires(ev, "high-risk-aca-on-treatment", "high-risk-aca-at-baseline")
     assert eln(ev) == "optimal"

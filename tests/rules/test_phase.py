@@ -1,5 +1,6 @@
 """rules/phase.yaml: phase from haematology under the selected classification, clinician
-phase findings, progression on therapy (fact sheet 9.1): ELN blast phase >= 30 % blasts,
+phase findings, progression on therapy (ELN, WHO 2016 Arber Table 2): ELN blast phase
+>= 30 % blasts,
 accelerated 15-29 %; WHO 2016 blast phase >= 20 %, accelerated 10-19 %."""
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def test_accelerated_phase_at_diagnosis_applies_the_advanced_phase_setting(kb):
     ev = run(kb, diagnosis={"phase": "accelerated"}, bcr_abl1=[bcr(6, 5.0)])
     assert_fires(ev, "advanced-phase-at-diagnosis", "drug-reason-phase")
     assert_not_fires(ev, "advanced-phase-found", "progression-on-therapy")
-    # NCCN CML-4: 2G-TKIs or ponatinib preferred, imatinib only with caution (fact sheet 7)
+    # NCCN CML-4: 2G-TKIs or ponatinib preferred, imatinib only with caution
     assert reasons(ev, "dasatinib", reason="phase", effect="preferred")
     assert reasons(ev, "imatinib", reason="phase", effect="caution")
 

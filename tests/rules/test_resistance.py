@@ -1,4 +1,4 @@
-"""rules/resistance.yaml: extrinsic causes (fact sheet 5) and the resistance status."""
+"""rules/resistance.yaml: extrinsic causes (Soverini 2026) and the resistance status."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def test_omeprazole_with_dasatinib_is_an_extrinsic_cause(kb):
 
 
 def test_omeprazole_with_imatinib_is_no_extrinsic_cause(kb):
-    # ESMO: omeprazole has no effect on imatinib (fact sheet 4.4)
+    # ESMO: omeprazole has no effect on imatinib (ESMO acid-reducer table)
     ev = run(kb, comedications=["omeprazole"])
     assert_not_fires(ev, "extrinsic-interaction")
     assert_fires(ev, "extrinsic-causes-excluded")

@@ -1,8 +1,8 @@
 """rules/response.yaml: response levels, milestone scopes and categories, current category.
 
-Boundaries are the fact sheet's (section 1): MMR is <= 0.1 % IS (inclusive), the ELN 2020
-6-month optimal band is <= 1 %, a single 3-month value > 10 % is a warning until a repeat
-within 1-3 months confirms it as failure.
+Boundaries are the sources' (Cross 2023; ELN 2020 milestone table): MMR is <= 0.1 % IS
+(inclusive), the ELN 2020 6-month optimal band is <= 1 %, a single 3-month value > 10 % is
+a warning until a repeat within 1-3 months confirms it as failure.
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def test_12_months_0_1_percent_optimal_and_just_above_warning(kb):
 
 
 def test_eln_2013_is_selectable_and_reads_the_6_month_bound_exclusively(kb):
-    # ELN 2013 6 months: optimal < 1 %, warning 1-10 % (fact sheet 1.3)
+    # ELN 2013 6 months: optimal < 1 %, warning 1-10 % (ELN 2013 first-line table)
     case = {"bcr_abl1": [bcr(6, 1.0)]}
     assert eln(run(kb, guideline="eln-2013", **case)) == "warning"
     assert eln(run(kb, guideline="eln-2020", **case)) == "optimal"
@@ -173,7 +173,7 @@ def test_eln_2013_is_selectable_and_reads_the_6_month_bound_exclusively(kb):
 
 
 def test_eln_2013_second_line_table_after_imatinib_failure(kb):
-    # second line after imatinib failure, 6 months: <= 10 % is optimal (fact sheet 1.3)
+    # second line after imatinib failure, 6 months: <= 10 % optimal (ELN 2013, PMC4915804 Table 6)
     case = dict(history(("imatinib", "resistance")), bcr_abl1=[bcr(6, 5.0)])
     assert eln(run(kb, guideline="eln-2013", **case)) == "optimal"
     assert eln(run(kb, guideline="eln-2020", **case)) == "warning"

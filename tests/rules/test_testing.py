@@ -1,4 +1,5 @@
-"""rules/testing.yaml: mutation-testing indication and whether testing is due (fact sheet 6)."""
+"""rules/testing.yaml: mutation-testing indication and whether testing is due
+(Cross 2023, Soverini 2019)."""
 
 from __future__ import annotations
 

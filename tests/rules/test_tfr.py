@@ -1,5 +1,6 @@
 """rules/tfr.yaml: treatment-free remission - loss of MMR after stopping (restart within 4
-weeks) and no MMR 3-6 months after restarting (test for mutations) (fact sheet 11.2)."""
+weeks) and no MMR 3-6 months after restarting (test for mutations)
+(ELN 2020 TFR table; Soverini 2019)."""
 
 from __future__ import annotations
 

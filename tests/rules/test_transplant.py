@@ -1,4 +1,5 @@
-"""rules/transplant.yaml: reasons to consider allogeneic transplant (fact sheet 8.1)."""
+"""rules/transplant.yaml: reasons to consider allogeneic transplant
+(NCCN CML-6, Niederwieser 2022)."""
 
 from __future__ import annotations
 
