@@ -283,3 +283,55 @@ def test_analysis_helper_builds_valid_negative_analysis(kb):
     ev = run(kb, bcr_abl1=[bcr(6, 0.5)], mutation_analyses=[analysis(6)])
     assert derived(ev, "analysis", negative=True)
     assert at(6) > START
+
+
+# Values beyond the scale (issue 9 item 15): bands are open-ended at the top -------------
+# The `is` scale saturates at `unbounded` (rules/facts.yaml): 10^6 % IS and anything above
+# it take the top band of the time point, never fall out of every band.
+
+
+def _failure_at_6_months(kb, value):
+    ev = run(kb, bcr_abl1=[bcr(3, 5.0), bcr(6, value)])
+    assert derived(ev, "finding", family="eln", basis="milestone", bcr=1, category="failure")
+    assert eln(ev) == "failure"
+    assert ev.result["response"]["nccn"] == "red"
+    return ev
+
+
+def test_6_month_value_of_10_to_the_6_percent_is_failure(kb):
+    ev = _failure_at_6_months(kb, 1e6)
+    assert_fires(ev, "milestone-category")
+
+
+def test_6_month_value_of_10_to_the_7_percent_is_failure(kb):
+    _failure_at_6_months(kb, 1e7)
+
+
+def test_6_month_value_just_below_the_top_of_the_scale_is_failure(kb):
+    _failure_at_6_months(kb, 999999.999999)
+
+
+def test_largest_value_validation_accepts_is_failure(kb):
+    # validation accepts any finite JSON number >= 0 (ontology/shapes/case.ttl: no upper
+    # bound on cml:isPercent); the engine must neither overflow nor soften the verdict.
+    import json
+
+    from casekit import evaluate, make_raw
+    from cmlkb.case import CaseInput, parse_json
+    from cmlkb.validation import validate
+
+    raw = make_raw(bcr_abl1=[bcr(3, 5.0), bcr(6, 1.5)])
+    text = json.dumps(raw).replace('"is_percent": 1.5', '"is_percent": 1E+999999')
+    parsed = parse_json(text)
+    report = validate([CaseInput("huge.json", parsed, parsed["id"], None)], kb)
+    assert report.ok
+    ev = evaluate(kb, report.cases[parsed["id"]])
+    assert derived(ev, "finding", family="eln", basis="milestone", bcr=1, category="failure")
+    assert eln(ev) == "failure"
+    assert ev.result["response"]["nccn"] == "red"
+    assert ev.result["response"]["molecular_response"] == "none"
+
+
+def test_value_beyond_the_scale_is_not_a_response_level(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 1e7)])
+    assert_not_fires(ev, "response-level-quantified")
