@@ -4,6 +4,7 @@ them (unknown is not normal)."""
 from __future__ import annotations
 
 from casekit import (
+    history,
     START,
     assert_fires,
     assert_not_fires,
@@ -124,3 +125,52 @@ def test_eln_2013_has_no_milestone_in_third_line(kb):
 def test_a_milestone_category_settles_it(kb):
     ev = run(kb, bcr_abl1=[bcr(6, 0.5)])
     assert_not_fires(ev, "insufficient-no-milestone-applies")
+
+
+# insufficient-missed-milestone: overdue results (issue 9 item 10) ------------------------
+
+
+def test_6_month_result_overdue_at_8_months_is_listed(kb):
+    # 8 months on therapy, the last result at 3 months: nothing between months 5 and 7.
+    ev = run(kb, bcr_abl1=[bcr(3, 5.0)], assessed_on=at(8))
+    assert_fires(ev, "insufficient-missed-milestone")
+    assert any(
+        i["conclusion"] == "ELN response at 6 months"
+        and "between months 4.5 and 9" in i["missing"]
+        and "due by month 7" in i["missing"]
+        for i in ev.result["insufficient_data"]
+    )
+
+
+def test_6_month_result_not_yet_overdue_at_6_and_a_half_months(kb):
+    ev = run(kb, bcr_abl1=[bcr(3, 5.0)], assessed_on=at(6.5))
+    assert_not_fires(ev, "insufficient-missed-milestone")
+
+
+def test_missed_6_month_milestone_is_listed_although_a_later_result_exists(kb):
+    ev = run(kb, bcr_abl1=[bcr(3, 5.0), bcr(12, 0.05)])
+    assert_fires(ev, "insufficient-missed-milestone")
+    concluded = {i["conclusion"] for i in ev.result["insufficient_data"]}
+    assert concluded == {"ELN response at 6 months"}
+
+
+def test_late_6_month_result_inside_the_window_settles_the_milestone(kb):
+    ev = run(kb, bcr_abl1=[bcr(3, 5.0), bcr(8, 0.8)], assessed_on=at(8.5))
+    assert_not_fires(ev, "insufficient-missed-milestone")
+
+
+def test_missed_milestone_of_a_previous_therapy_is_not_listed(kb):
+    # The current therapy started 2 months ago: no milestone of it is due yet, and the
+    # first therapy's milestones are not the current one's.
+    ev = run(kb, **history(("imatinib", "resistance")), bcr_abl1=[bcr(2, 0.5)])
+    assert_not_fires(ev, "insufficient-missed-milestone")
+
+
+def test_no_missed_milestone_off_therapy(kb):
+    ev = run(
+        kb,
+        **history(("imatinib", "tfr"), current=None),
+        bcr_abl1=[bcr(-1, 0.005)],
+        assessed_on=at(6),
+    )
+    assert_not_fires(ev, "insufficient-missed-milestone")
