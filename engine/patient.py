@@ -99,6 +99,14 @@ def _results_part(result: dict[str, Any], labels: dict[str, dict[str, str]]) -> 
         out.append("In your latest test, the leukemia gene could not be found.")
     else:
         out.append(f"Your latest result was {value:g} percent.")
+    if response.get("is_not_applicable"):
+        # The IS does not apply to the patient's transcript: say why no goal is compared.
+        out.append(
+            "Your leukemia gene is a less common type. The usual scale for this test "
+            "was made for the common types. So your result cannot be compared with the "
+            "usual goals. Your care team may use a bone marrow test, or a special test "
+            "made for your type, instead."
+        )
     level = response["molecular_response"]
     level_plain = labels.get("MolecularResponseLevel", {}).get(level or "")
     if level_plain:

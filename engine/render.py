@@ -63,6 +63,12 @@ def headline(result: dict[str, Any]) -> str:
         parts.append(f"ELN failure, {kind}{confirmed}")
     elif response["eln"]:
         parts.append(f"ELN {response['eln']}")
+    elif response.get("is_not_applicable"):
+        transcript = response["is_not_applicable"]["transcript"]
+        parts.append(
+            f"no ELN category: the IS milestones do not apply to the {transcript} transcript"
+            " (judge the response by marrow cytogenetics or a transcript-specific assay)"
+        )
     else:
         parts.append("no ELN milestone applies now")
     if "restart-tki" in result["actions"]:
@@ -97,9 +103,21 @@ def clinician_text(result: dict[str, Any]) -> str:
             else "no result",
         ),
         _line("molecular response", r["molecular_response"] or "unknown"),
-        _line(f"ELN ({result['knowledge']['guideline']})", _category(r["eln"], r["eln_basis"])),
-        _line(f"NCCN ({result['knowledge']['nccn']})", _category(r["nccn"], r["nccn_basis"])),
+        _line(
+            f"ELN ({result['knowledge']['guideline']})",
+            _category(r["eln"], r["eln_basis"], r.get("is_not_applicable")),
+        ),
+        _line(
+            f"NCCN ({result['knowledge']['nccn']})",
+            _category(r["nccn"], r["nccn_basis"], r.get("is_not_applicable")),
+        ),
     ]
+    if r.get("is_not_applicable"):
+        out.append(
+            "  No category is drawn from this value: "
+            + r["is_not_applicable"]["detail"]
+            + " (the value is shown as reported)."
+        )
     if r["guidelines_disagree"]:
         out.append("  ELN and NCCN disagree here; both are shown, neither is merged.")
     res = result["resistance"]
@@ -163,7 +181,11 @@ def clinician_text(result: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def _category(value: str | None, basis: list[dict[str, Any]]) -> str:
+def _category(
+    value: str | None, basis: list[dict[str, Any]], not_applicable: dict[str, Any] | None = None
+) -> str:
+    if value is None and not_applicable:
+        return f"none (IS milestones do not apply to the {not_applicable['transcript']} transcript)"
     if value is None:
         return "none (no milestone of this edition applies to the latest result)"
     why = ", ".join(f"{b['category']} by {b['basis']} {b['detail']}" for b in basis)

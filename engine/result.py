@@ -183,6 +183,7 @@ def build_result(
             "drug",
             "finding",
             "option",
+            "is-not-applicable",
         )
     }
     case_fact = facts["case"][0].fact
@@ -197,7 +198,7 @@ def build_result(
         levels = [r.fact for r in facts["response-level"] if r.fact["bcr"] == latest.fact["idx"]]
         if levels:
             molecular = max(levels, key=lambda f: f["rank"])["level"]
-        elif latest.fact["quantified"]:
+        elif latest.fact["quantified"] and not facts["is-not-applicable"]:
             molecular = "none"
 
     def category(family: str) -> tuple[str | None, list[dict[str, Any]]]:
@@ -305,6 +306,25 @@ def build_result(
         key=lambda x: (x["drug"], x["detail"]),
     )
 
+    response: dict[str, Any] = {
+        "months_on_current_therapy": _months(case_fact["months_on_current"]),
+        "latest_bcr_abl1_is_percent": latest_value,
+        "molecular_response": molecular,
+        "eln": eln,
+        "nccn": nccn,
+        "eln_basis": eln_basis,
+        "nccn_basis": nccn_basis,
+        "guidelines_disagree": _disagree(kb, eln, nccn),
+    }
+    if facts["is-not-applicable"]:
+        # Extension: present only when the International Scale does not apply to the
+        # transcript (no category or response level is drawn from is_percent).
+        scope = facts["is-not-applicable"][0].fact
+        response["is_not_applicable"] = {
+            "transcript": scope["transcript"],
+            "detail": scope["detail"],
+        }
+
     return {
         "case": case["id"],
         "evaluation_id": evaluation_id,
@@ -316,16 +336,7 @@ def build_result(
             "nccn": selection["nccn"],
             "classification": selection["classification"],
         },
-        "response": {
-            "months_on_current_therapy": _months(case_fact["months_on_current"]),
-            "latest_bcr_abl1_is_percent": latest_value,
-            "molecular_response": molecular,
-            "eln": eln,
-            "nccn": nccn,
-            "eln_basis": eln_basis,
-            "nccn_basis": nccn_basis,
-            "guidelines_disagree": _disagree(kb, eln, nccn),
-        },
+        "response": response,
         "resistance": {
             "status": status,
             "extrinsic_causes_excluded": excluded,

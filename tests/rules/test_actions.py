@@ -167,3 +167,19 @@ def test_mutation_without_a_dose_statement_gives_no_dose_advice(kb):
     ev = run(kb, bcr_abl1=[bcr(6, 5.0)], mutation_analyses=[analysis(6, "E255K")])
     assert_not_fires(ev, "dose-advice-from-mutation")
     assert not derived(ev, "dose-advice")
+
+
+# action-cytogenetics-atypical-transcript (issue 9 item 9) --------------------------------
+
+
+def test_atypical_transcript_asks_for_marrow_cytogenetics(kb):
+    ev = run(kb, diagnosis={"transcript": "e13a3"}, bcr_abl1=[bcr(6, 15.0)])
+    assert_fires(ev, "action-cytogenetics-atypical-transcript")
+    assert "marrow-cytogenetics" in acts(ev)
+    assert "switch-tki" not in acts(ev)
+
+
+def test_typical_transcript_asks_for_no_cytogenetics_for_the_transcript(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 0.5)])
+    assert_not_fires(ev, "action-cytogenetics-atypical-transcript")
+    assert "marrow-cytogenetics" not in acts(ev)

@@ -4,12 +4,12 @@ them (unknown is not normal)."""
 from __future__ import annotations
 
 from casekit import (
-    history,
     START,
     assert_fires,
     assert_not_fires,
     at,
     bcr,
+    history,
     plus_days,
     run,
 )
@@ -174,3 +174,36 @@ def test_no_missed_milestone_off_therapy(kb):
         assessed_on=at(6),
     )
     assert_not_fires(ev, "insufficient-missed-milestone")
+
+
+# atypical or unrecorded transcript (issue 9 item 9) --------------------------------------
+
+
+def test_atypical_transcript_says_what_would_settle_the_response(kb):
+    ev = run(kb, diagnosis={"transcript": "e19a2"}, bcr_abl1=[bcr(6, 15.0)])
+    assert_fires(ev, "insufficient-atypical-transcript")
+    assert_not_fires(ev, "insufficient-no-milestone-applies", "insufficient-transcript-unknown")
+    (item,) = [
+        i for i in ev.result["insufficient_data"] if "International Scale" in i["conclusion"]
+    ]
+    assert "bone marrow cytogenetics" in item["missing"]
+    assert "specific to the e19a2 transcript" in item["missing"]
+
+
+def test_typical_transcript_is_not_insufficient(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 15.0)])
+    assert_not_fires(ev, "insufficient-atypical-transcript", "insufficient-transcript-unknown")
+
+
+def test_unrecorded_transcript_is_listed_beside_the_category(kb):
+    from casekit import evaluate, make_raw, validated
+
+    raw = make_raw(bcr_abl1=[bcr(6, 15.0)])
+    del raw["diagnosis"]["transcript"]
+    ev = evaluate(kb, validated(kb, raw))
+    assert_fires(ev, "insufficient-transcript-unknown")
+    assert ev.result["response"]["eln"] == "failure"
+    assert any(
+        i["missing"] == "the BCR::ABL1 transcript type (diagnosis.transcript)"
+        for i in ev.result["insufficient_data"]
+    )
