@@ -74,6 +74,17 @@ def scaled_is(value: Any) -> int:
     return scaled(value, "is")
 
 
+def log_is(value: Any) -> int:
+    """log10 of a BCR::ABL1 IS % on the `logs` scale, after saturation at the top
+    of the `is` scale; 0 % (or undetectable) lies below every quantified result:
+    -`unbounded`. A unit conversion only: how many logs make a rise is knowledge."""
+    schema = fact_schema()
+    number = Decimal(scaled_is(value)) / schema.scales["is"]
+    if number <= 0:
+        return -schema.unbounded
+    return scaled(number.log10(), "logs")
+
+
 def daily_dose(dose_mg: Any, frequency: str) -> int:
     """Daily dose (scaled mg), -1 when the dose is not recorded."""
     if dose_mg is None:
@@ -253,6 +264,7 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
                     "quantified": not undetectable,
                     "is": -1 if undetectable else scaled_is(r["is_percent"]),
                     "value": 0 if undetectable else scaled_is(r["is_percent"]),
+                    "log": -fact_schema().unbounded if undetectable else log_is(r["is_percent"]),
                     "copies": int(r["control_copies"]) if "control_copies" in r else -1,
                     "gene": r.get("control_gene", "ABL1"),
                     "latest": i == latest_bcr,
