@@ -168,6 +168,10 @@ def clinician_text(result: dict[str, Any]) -> str:
             out += ["", "Other options"]
         out.append(f"  {option['option']:<24} {option['status']}")
     out += ["", "Actions: " + (", ".join(result["actions"]) or "none")]
+    # Why a repeat test, and when (the interval its source gives).
+    for item in result.get("action_details", []):
+        if item["code"] == "confirm-bcr-abl1":
+            out.append(f"  - {item['code']}: {item['detail']}")
     if result["insufficient_data"]:
         out += ["", "Insufficient data (conclusions not drawn)"]
         for item in result["insufficient_data"]:

@@ -287,6 +287,11 @@ def build_result(
         reason["detail"] = "; ".join(sorted(reason.pop("details")))
     options = _options(kb, inference, facts["option"], strength)
     actions = sorted({r.fact["code"] for r in facts["action"]})
+    # Extension: why each action, with the interval its source gives (a repeat test).
+    action_details = [
+        {"code": c, "detail": d}
+        for c, d in sorted({(r.fact["code"], str(r.fact["detail"])) for r in facts["action"]})
+    ]
     insufficient = [
         {"conclusion": c, "missing": m}
         for c, m in sorted(
@@ -354,6 +359,7 @@ def build_result(
         },
         "options": options,
         "actions": actions,
+        "action_details": action_details,
         "disclaimer": DISCLAIMER,
     }
 

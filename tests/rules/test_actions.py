@@ -212,6 +212,12 @@ def test_new_1_log_rise_asks_for_a_repeat_in_1_to_3_months(kb):
     ev = run(kb, bcr_abl1=[bcr(12, 0.01), bcr(15, 0.05), bcr(18, 0.8)])
     assert_fires(ev, "action-confirm-log-rise", "action-confirm-new-loss-of-response")
     assert any("repeat BCR::ABL1 in 1-3 months" in d for d in confirm_details(ev))
+    assert {
+        "code": "confirm-bcr-abl1",
+        "detail": "BCR::ABL1 rose by at least 1 log to "
+        + ev.case["bcr_abl1"][2]["date"]
+        + " with loss of MMR: repeat BCR::ABL1 in 1-3 months (NCCN)",
+    } in ev.result["action_details"]
 
 
 def test_1_log_rise_already_seen_on_the_previous_result_is_not_new(kb):
