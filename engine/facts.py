@@ -62,6 +62,29 @@ def scaled(value: Any, unit: str) -> int:
     return int((Decimal(str(value)) * factor).to_integral_value(rounding=ROUND_CEILING))
 
 
+def scaled_is(value: Any) -> int:
+    """A BCR::ABL1 IS % as a scaled integer, saturated at the scale's top (`unbounded` in
+    rules/facts.yaml). Every band open at the top reaches `unbounded` inclusive, so a value
+    beyond the engine's range stays in the top band of its time point instead of falling
+    out of every band; the reported value is the case's own, unchanged. The comparison is
+    made before scaling, so that no value accepted by validation overflows."""
+    schema = fact_schema()
+    if Decimal(str(value)) >= Decimal(schema.unbounded) / schema.scales["is"]:
+        return schema.unbounded
+    return scaled(value, "is")
+
+
+def log_is(value: Any) -> int:
+    """log10 of a BCR::ABL1 IS % on the `logs` scale, after saturation at the top
+    of the `is` scale; 0 % (or undetectable) lies below every quantified result:
+    -`unbounded`. A unit conversion only: how many logs make a rise is knowledge."""
+    schema = fact_schema()
+    number = Decimal(scaled_is(value)) / schema.scales["is"]
+    if number <= 0:
+        return -schema.unbounded
+    return scaled(number.log10(), "logs")
+
+
 def daily_dose(dose_mg: Any, frequency: str) -> int:
     """Daily dose (scaled mg), -1 when the dose is not recorded."""
     if dose_mg is None:
@@ -240,8 +263,9 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
                     "baseline": d < first_start,
                     "off_therapy": current < 0 and d > last_end,
                     "quantified": not undetectable,
-                    "is": -1 if undetectable else scaled(r["is_percent"], "is"),
-                    "value": 0 if undetectable else scaled(r["is_percent"], "is"),
+                    "is": -1 if undetectable else scaled_is(r["is_percent"]),
+                    "value": 0 if undetectable else scaled_is(r["is_percent"]),
+                    "log": -fact_schema().unbounded if undetectable else log_is(r["is_percent"]),
                     "copies": int(r["control_copies"]) if "control_copies" in r else -1,
                     "gene": r.get("control_gene", "ABL1"),
                     "latest": i == latest_bcr,

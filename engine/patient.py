@@ -103,13 +103,21 @@ def _results_part(result: dict[str, Any], labels: dict[str, dict[str, str]]) -> 
         out.append("In your latest test, the leukemia gene could not be found.")
     else:
         out.append(f"Your latest result was {value:g} percent.")
-        if value > IS_REFERENCE_PERCENT:
+        if value > IS_REFERENCE_PERCENT and not response.get("is_not_applicable"):
             out.append(
                 "This is above 100 percent. It does not mean more than all of your blood. "
                 "The test compares your level with a standard level, set at 100 percent, "
                 "that is usual for CML before treatment. Your level is higher than that "
                 "standard level."
             )
+    if response.get("is_not_applicable"):
+        # The IS does not apply to the patient's transcript: say why no goal is compared.
+        out.append(
+            "Your leukemia gene is a less common type. The usual scale for this test "
+            "was made for the common types. So your result cannot be compared with the "
+            "usual goals. Your care team may use a bone marrow test, or a special test "
+            "made for your type, instead."
+        )
     level = response["molecular_response"]
     level_plain = labels.get("MolecularResponseLevel", {}).get(level or "")
     if level_plain:

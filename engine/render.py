@@ -106,6 +106,12 @@ def headline(result: dict[str, Any]) -> str:
         state = "off therapy in" if tfr["monitoring"] else "loss of MMR after stopping in"
         since = tfr["months_since_stop"]
         parts.append(f"{state} treatment-free remission ({since} months since stopping)")
+    elif response.get("is_not_applicable"):
+        transcript = response["is_not_applicable"]["transcript"]
+        parts.append(
+            f"no ELN category: the IS milestones do not apply to the {transcript} transcript"
+            " (judge the response by marrow cytogenetics or a transcript-specific assay)"
+        )
     else:
         parts.append("no ELN milestone applies now")
     if "restart-tki" in actions:
@@ -171,10 +177,20 @@ def clinician_text(result: dict[str, Any]) -> str:
         ),
         _line("molecular response", r["molecular_response"] or "unknown"),
         _line(
-            f"ELN ({result['knowledge']['guideline']})", _category(r["eln"], r["eln_basis"], tfr)
+            f"ELN ({result['knowledge']['guideline']})",
+            _category(r["eln"], r["eln_basis"], tfr, r.get("is_not_applicable")),
         ),
-        _line(f"NCCN ({result['knowledge']['nccn']})", _category(r["nccn"], r["nccn_basis"], tfr)),
+        _line(
+            f"NCCN ({result['knowledge']['nccn']})",
+            _category(r["nccn"], r["nccn_basis"], tfr, r.get("is_not_applicable")),
+        ),
     ]
+    if r.get("is_not_applicable"):
+        out.append(
+            "  No category is drawn from this value: "
+            + r["is_not_applicable"]["detail"]
+            + " (the value is shown as reported)."
+        )
     if r["guidelines_disagree"]:
         out.append("  ELN and NCCN disagree here; both are shown, neither is merged.")
     res = result["resistance"]
@@ -227,6 +243,10 @@ def clinician_text(result: dict[str, Any]) -> str:
             out += ["", "Other options"]
         out.append(f"  {option['option']:<24} {option['status']}")
     out += ["", "Actions: " + (", ".join(result["actions"]) or "none")]
+    # Why a repeat test, and when (the interval its source gives).
+    for item in result.get("action_details", []):
+        if item["code"] == "confirm-bcr-abl1":
+            out.append(f"  - {item['code']}: {item['detail']}")
     if result["insufficient_data"]:
         out += ["", "Insufficient data (conclusions not drawn)"]
         for item in result["insufficient_data"]:
@@ -241,10 +261,15 @@ def clinician_text(result: dict[str, Any]) -> str:
 
 
 def _category(
-    value: str | None, basis: list[dict[str, Any]], tfr: dict[str, Any] | None = None
+    value: str | None,
+    basis: list[dict[str, Any]],
+    tfr: dict[str, Any] | None = None,
+    not_applicable: dict[str, Any] | None = None,
 ) -> str:
     if value is None and tfr:
         return "none (off therapy after stopping for treatment-free remission: no milestone)"
+    if value is None and not_applicable:
+        return f"none (IS milestones do not apply to the {not_applicable['transcript']} transcript)"
     if value is None:
         return "none (no milestone of this edition applies to the latest result)"
     why = ", ".join(f"{b['category']} by {b['basis']} {b['detail']}" for b in basis)

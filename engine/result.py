@@ -183,6 +183,7 @@ def build_result(
             "drug",
             "finding",
             "option",
+            "is-not-applicable",
         )
     }
     case_fact = facts["case"][0].fact
@@ -197,7 +198,7 @@ def build_result(
         levels = [r.fact for r in facts["response-level"] if r.fact["bcr"] == latest.fact["idx"]]
         if levels:
             molecular = max(levels, key=lambda f: f["rank"])["level"]
-        elif latest.fact["quantified"]:
+        elif latest.fact["quantified"] and not facts["is-not-applicable"]:
             molecular = "none"
 
     def category(family: str) -> tuple[str | None, list[dict[str, Any]]]:
@@ -292,6 +293,11 @@ def build_result(
         reason["detail"] = "; ".join(sorted(reason.pop("details")))
     options = _options(kb, inference, facts["option"], strength)
     actions = sorted({r.fact["code"] for r in facts["action"]})
+    # Extension: why each action, with the interval its source gives (a repeat test).
+    action_details = [
+        {"code": c, "detail": d}
+        for c, d in sorted({(r.fact["code"], str(r.fact["detail"])) for r in facts["action"]})
+    ]
     insufficient = [
         {"conclusion": c, "missing": m}
         for c, m in sorted(
@@ -311,6 +317,26 @@ def build_result(
         key=lambda x: (x["drug"], x["detail"]),
     )
 
+    response: dict[str, Any] = {
+        "current_tki": None if case_fact["off_therapy"] else case_fact["current_drug"],
+        "months_on_current_therapy": _months(case_fact["months_on_current"]),
+        "latest_bcr_abl1_is_percent": latest_value,
+        "molecular_response": molecular,
+        "eln": eln,
+        "nccn": nccn,
+        "eln_basis": eln_basis,
+        "nccn_basis": nccn_basis,
+        "guidelines_disagree": _disagree(kb, eln, nccn),
+    }
+    if facts["is-not-applicable"]:
+        # Extension: present only when the International Scale does not apply to the
+        # transcript (no category or response level is drawn from is_percent).
+        scope = facts["is-not-applicable"][0].fact
+        response["is_not_applicable"] = {
+            "transcript": scope["transcript"],
+            "detail": scope["detail"],
+        }
+
     return {
         "case": case["id"],
         "evaluation_id": evaluation_id,
@@ -322,17 +348,7 @@ def build_result(
             "nccn": selection["nccn"],
             "classification": selection["classification"],
         },
-        "response": {
-            "current_tki": None if case_fact["off_therapy"] else case_fact["current_drug"],
-            "months_on_current_therapy": _months(case_fact["months_on_current"]),
-            "latest_bcr_abl1_is_percent": latest_value,
-            "molecular_response": molecular,
-            "eln": eln,
-            "nccn": nccn,
-            "eln_basis": eln_basis,
-            "nccn_basis": nccn_basis,
-            "guidelines_disagree": _disagree(kb, eln, nccn),
-        },
+        "response": response,
         "resistance": {
             "status": status,
             "extrinsic_causes_excluded": excluded,
@@ -352,6 +368,7 @@ def build_result(
         },
         "options": options,
         "actions": actions,
+        "action_details": action_details,
         **_tfr(case_fact, facts["action"]),
         "disclaimer": DISCLAIMER,
     }

@@ -192,3 +192,27 @@ def test_text_follows_the_knowledge_labels(evaluations, kb: KnowledgeBase) -> No
         assert "MORE OF THE SAME PILL" in patient.patient_summary(e, kb)
     finally:
         patient._labels[kb.digest] = saved
+
+
+def _summary_for(kb: KnowledgeBase, transcript: str) -> str:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "rules"))
+    from casekit import bcr, run
+
+    ev = run(kb, diagnosis={"transcript": transcript}, bcr_abl1=[bcr(3, 20.0), bcr(6, 15.0)])
+    return patient_summary(ev, kb)
+
+
+def test_atypical_transcript_is_explained_to_the_patient(kb: KnowledgeBase) -> None:
+    text = _summary_for(kb, "e1a2")
+    assert "less common type" in text
+    assert "cannot be compared with the usual goals" in text
+    assert "usual goals for this point in treatment" not in text
+    assert flesch_kincaid_grade(text) <= MAX_GRADE
+
+
+def test_typical_transcript_gets_no_transcript_explanation(kb: KnowledgeBase) -> None:
+    text = _summary_for(kb, "e14a2")
+    assert "less common type" not in text
+    assert "usual goals for this point in treatment" in text

@@ -383,3 +383,66 @@ def test_t315i_with_documented_non_adherence_switches_and_addresses_adherence(kb
     text = headline(ev.result)
     assert "change imatinib (excluded: T315I)" in text
     assert "address non-adherence too" in text
+
+
+# action-cytogenetics-atypical-transcript (issue 9 item 9) --------------------------------
+
+
+def test_atypical_transcript_asks_for_marrow_cytogenetics(kb):
+    ev = run(kb, diagnosis={"transcript": "e13a3"}, bcr_abl1=[bcr(6, 15.0)])
+    assert_fires(ev, "action-cytogenetics-atypical-transcript")
+    assert "marrow-cytogenetics" in acts(ev)
+    assert "switch-tki" not in acts(ev)
+
+
+def test_typical_transcript_asks_for_no_cytogenetics_for_the_transcript(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 0.5)])
+    assert_not_fires(ev, "action-cytogenetics-atypical-transcript")
+    assert "marrow-cytogenetics" not in acts(ev)
+
+
+# A single result that newly changes the picture is repeated (issue 9 item 11) -----------
+
+
+def confirm_details(ev):
+    return [a["detail"] for a in derived(ev, "action", code="confirm-bcr-abl1")]
+
+
+def test_first_loss_of_mmr_asks_for_a_repeat_before_any_change(kb):
+    ev = run(kb, bcr_abl1=[bcr(12, 0.05), bcr(18, 0.3)])
+    assert_fires(ev, "action-confirm-new-loss-of-response")
+    assert_not_fires(ev, "action-confirm-log-rise")
+    assert {"confirm-bcr-abl1", "continue-tki", "increase-monitoring"} <= acts(ev)
+    (detail,) = confirm_details(ev)
+    assert "first result above the MMR threshold" in detail
+    assert "before any change of therapy" in detail
+
+
+def test_second_result_above_mmr_asks_for_no_further_repeat(kb):
+    ev = run(kb, bcr_abl1=[bcr(12, 0.05), bcr(15, 0.3), bcr(18, 0.4)])
+    assert_not_fires(ev, "action-confirm-new-loss-of-response", "action-confirm-log-rise")
+    assert "confirm-bcr-abl1" not in acts(ev)
+
+
+def test_new_1_log_rise_asks_for_a_repeat_in_1_to_3_months(kb):
+    ev = run(kb, bcr_abl1=[bcr(12, 0.01), bcr(15, 0.05), bcr(18, 0.8)])
+    assert_fires(ev, "action-confirm-log-rise", "action-confirm-new-loss-of-response")
+    assert any("repeat BCR::ABL1 in 1-3 months" in d for d in confirm_details(ev))
+    assert {
+        "code": "confirm-bcr-abl1",
+        "detail": "BCR::ABL1 rose by at least 1 log to "
+        + ev.case["bcr_abl1"][2]["date"]
+        + " with loss of MMR: repeat BCR::ABL1 in 1-3 months (NCCN)",
+    } in ev.result["action_details"]
+
+
+def test_1_log_rise_already_seen_on_the_previous_result_is_not_new(kb):
+    ev = run(kb, bcr_abl1=[bcr(12, 0.01), bcr(15, 0.5), bcr(18, 0.6)])
+    assert_fires(ev, "log-rise-event")
+    assert_not_fires(ev, "action-confirm-log-rise")
+    assert "confirm-bcr-abl1" not in acts(ev)
+
+
+def test_atypical_transcript_gets_no_repeat_for_an_is_loss(kb):
+    ev = run(kb, diagnosis={"transcript": "e1a2"}, bcr_abl1=[bcr(12, 0.01), bcr(18, 0.8)])
+    assert_not_fires(ev, "action-confirm-new-loss-of-response", "action-confirm-log-rise")

@@ -26,7 +26,8 @@ def events(ev):
 def test_loss_of_mmr_on_therapy_is_an_eln_2020_warning(kb):
     ev = run(kb, bcr_abl1=[bcr(12, 0.05), bcr(18, 0.5)])
     assert_fires(ev, "loss-of-response", "event-category")
-    assert events(ev) == {"loss-of-mmr"}
+    # 0.05 -> 0.5 % is also a 1-log rise with loss of MMR (NCCN; no ELN category)
+    assert events(ev) == {"loss-of-mmr", "1-log-rise-with-loss-of-mmr"}
     assert derived(
         ev, "finding", family="eln", basis="event", detail="loss-of-mmr", category="warning"
     )
@@ -265,3 +266,92 @@ def test_other_aca_in_ph_negative_cells_is_no_chromosome_7_warning(kb):
     )
     assert_not_fires(ev, "cca-ph-negative-chr7", "cca-ph-negative-chr7-cytogenetics")
     assert "marrow-cytogenetics" not in ev.result["actions"]
+
+
+# confirmed-loss-of-response: ELN 2013 confirmed loss of MMR (issue 9 item 11) -----------
+
+
+def test_eln_2013_loss_of_mmr_on_two_consecutive_tests_one_above_1_percent_is_failure(kb):
+    ev = run(
+        kb,
+        guideline="eln-2013",
+        bcr_abl1=[bcr(12, 0.05), bcr(18, 0.5), bcr(20, 1.5)],
+    )
+    assert_fires(ev, "confirmed-loss-of-response")
+    assert "confirmed-loss-of-mmr" in events(ev)
+    assert derived(ev, "finding", family="eln", basis="event", detail="confirmed-loss-of-mmr")
+    assert eln(ev) == "failure"
+    assert ev.result["resistance"]["status"] == "secondary"
+
+
+def test_eln_2013_confirmation_with_the_earlier_test_at_1_percent(kb):
+    ev = run(kb, guideline="eln-2013", bcr_abl1=[bcr(12, 0.05), bcr(18, 1.0), bcr(20, 0.5)])
+    assert_fires(ev, "confirmed-loss-of-response-earlier-high")
+    assert_not_fires(ev, "confirmed-loss-of-response")
+    assert eln(ev) == "failure"
+
+
+def test_eln_2013_latest_at_1_percent_is_not_the_earlier_high_rule(kb):
+    ev = run(kb, guideline="eln-2013", bcr_abl1=[bcr(12, 0.05), bcr(18, 0.5), bcr(20, 1.0)])
+    assert_fires(ev, "confirmed-loss-of-response")
+    assert_not_fires(ev, "confirmed-loss-of-response-earlier-high")
+
+
+def test_eln_2013_loss_of_ccyr_read_from_bcr_abl1_alone_is_not_failure(kb):
+    # CCyR ~ <= 1 % IS is a rough equivalent (U-high); ELN 2013 defines loss of CCyR on
+    # marrow cytogenetics, so a single rise to 2 % after 0.5 % is a warning.
+    ev = run(kb, guideline="eln-2013", bcr_abl1=[bcr(12, 0.5), bcr(18, 2.0)])
+    assert "loss-of-ccyr" in events(ev)
+    assert not derived(ev, "finding", family="eln", detail="loss-of-ccyr")
+    assert eln(ev) == "warning"
+
+
+def test_eln_2013_two_tests_above_mmr_both_below_1_percent_is_not_confirmed(kb):
+    ev = run(kb, guideline="eln-2013", bcr_abl1=[bcr(12, 0.05), bcr(18, 0.5), bcr(20, 0.9)])
+    assert_not_fires(ev, "confirmed-loss-of-response")
+    assert eln(ev) == "warning"
+
+
+def test_eln_2013_single_loss_of_mmr_even_above_1_percent_is_not_failure(kb):
+    ev = run(kb, guideline="eln-2013", bcr_abl1=[bcr(12, 0.05), bcr(18, 2.0)])
+    assert_not_fires(ev, "confirmed-loss-of-response")
+    assert "loss-of-mmr" in events(ev)
+    assert eln(ev) == "warning"
+    assert "confirm-bcr-abl1" in ev.result["actions"]
+
+
+def test_eln_2013_mmr_regained_between_two_high_results_is_not_confirmed(kb):
+    ev = run(
+        kb,
+        guideline="eln-2013",
+        bcr_abl1=[bcr(12, 0.05), bcr(15, 1.5), bcr(18, 0.05), bcr(21, 1.5)],
+    )
+    assert_not_fires(ev, "confirmed-loss-of-response")
+    assert eln(ev) == "warning"
+
+
+# log-rise-with-loss-of-response / log-rise-event: NCCN 1-log rise with loss of MMR -------
+
+
+def test_rise_of_more_than_one_log_with_loss_of_mmr_is_an_event(kb):
+    ev = run(kb, bcr_abl1=[bcr(12, 0.01), bcr(18, 0.5)])
+    assert_fires(ev, "log-rise-with-loss-of-response", "log-rise-event")
+    assert "1-log-rise-with-loss-of-mmr" in events(ev)
+    assert ev.result["mutation_testing"]["indication"] == "required"
+
+
+def test_rise_of_exactly_one_log_counts_and_just_under_does_not(kb):
+    assert_fires(run(kb, bcr_abl1=[bcr(12, 0.05), bcr(18, 0.5)]), "log-rise-event")
+    ev = run(kb, bcr_abl1=[bcr(12, 0.05), bcr(18, 0.49)])
+    assert_not_fires(ev, "log-rise-with-loss-of-response", "log-rise-event")
+
+
+def test_rise_of_one_log_without_mmr_ever_reached_is_no_event(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 0.5), bcr(12, 8.0)])
+    assert_not_fires(ev, "log-rise-with-loss-of-response", "log-rise-event")
+
+
+def test_rise_seen_on_an_earlier_result_only_is_no_event_now(kb):
+    ev = run(kb, bcr_abl1=[bcr(12, 0.01), bcr(15, 0.5), bcr(18, 0.005)])
+    assert_fires(ev, "log-rise-with-loss-of-response")
+    assert_not_fires(ev, "log-rise-event")

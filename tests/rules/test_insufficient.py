@@ -9,6 +9,7 @@ from casekit import (
     assert_not_fires,
     at,
     bcr,
+    history,
     plus_days,
     run,
 )
@@ -136,3 +137,85 @@ def test_adherence_not_assessed_is_not_the_unknown_result(kb):
     ev = run(kb, adherence=None)
     assert_not_fires(ev, "insufficient-adherence-unknown")
     assert_fires(ev, "insufficient-adherence")
+
+
+# insufficient-missed-milestone: overdue results (issue 9 item 10) ------------------------
+
+
+def test_6_month_result_overdue_at_8_months_is_listed(kb):
+    # 8 months on therapy, the last result at 3 months: nothing between months 5 and 7.
+    ev = run(kb, bcr_abl1=[bcr(3, 5.0)], assessed_on=at(8))
+    assert_fires(ev, "insufficient-missed-milestone")
+    assert any(
+        i["conclusion"] == "ELN response at 6 months"
+        and "between months 4.5 and 9" in i["missing"]
+        and "due by month 7" in i["missing"]
+        for i in ev.result["insufficient_data"]
+    )
+
+
+def test_6_month_result_not_yet_overdue_at_6_and_a_half_months(kb):
+    ev = run(kb, bcr_abl1=[bcr(3, 5.0)], assessed_on=at(6.5))
+    assert_not_fires(ev, "insufficient-missed-milestone")
+
+
+def test_missed_6_month_milestone_is_listed_although_a_later_result_exists(kb):
+    ev = run(kb, bcr_abl1=[bcr(3, 5.0), bcr(12, 0.05)])
+    assert_fires(ev, "insufficient-missed-milestone")
+    concluded = {i["conclusion"] for i in ev.result["insufficient_data"]}
+    assert concluded == {"ELN response at 6 months"}
+
+
+def test_late_6_month_result_inside_the_window_settles_the_milestone(kb):
+    ev = run(kb, bcr_abl1=[bcr(3, 5.0), bcr(8, 0.8)], assessed_on=at(8.5))
+    assert_not_fires(ev, "insufficient-missed-milestone")
+
+
+def test_missed_milestone_of_a_previous_therapy_is_not_listed(kb):
+    # The current therapy started 2 months ago: no milestone of it is due yet, and the
+    # first therapy's milestones are not the current one's.
+    ev = run(kb, **history(("imatinib", "resistance")), bcr_abl1=[bcr(2, 0.5)])
+    assert_not_fires(ev, "insufficient-missed-milestone")
+
+
+def test_no_missed_milestone_off_therapy(kb):
+    ev = run(
+        kb,
+        **history(("imatinib", "tfr"), current=None),
+        bcr_abl1=[bcr(-1, 0.005)],
+        assessed_on=at(6),
+    )
+    assert_not_fires(ev, "insufficient-missed-milestone")
+
+
+# atypical or unrecorded transcript (issue 9 item 9) --------------------------------------
+
+
+def test_atypical_transcript_says_what_would_settle_the_response(kb):
+    ev = run(kb, diagnosis={"transcript": "e19a2"}, bcr_abl1=[bcr(6, 15.0)])
+    assert_fires(ev, "insufficient-atypical-transcript")
+    assert_not_fires(ev, "insufficient-no-milestone-applies", "insufficient-transcript-unknown")
+    (item,) = [
+        i for i in ev.result["insufficient_data"] if "International Scale" in i["conclusion"]
+    ]
+    assert "bone marrow cytogenetics" in item["missing"]
+    assert "specific to the e19a2 transcript" in item["missing"]
+
+
+def test_typical_transcript_is_not_insufficient(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 15.0)])
+    assert_not_fires(ev, "insufficient-atypical-transcript", "insufficient-transcript-unknown")
+
+
+def test_unrecorded_transcript_is_listed_beside_the_category(kb):
+    from casekit import evaluate, make_raw, validated
+
+    raw = make_raw(bcr_abl1=[bcr(6, 15.0)])
+    del raw["diagnosis"]["transcript"]
+    ev = evaluate(kb, validated(kb, raw))
+    assert_fires(ev, "insufficient-transcript-unknown")
+    assert ev.result["response"]["eln"] == "failure"
+    assert any(
+        i["missing"] == "the BCR::ABL1 transcript type (diagnosis.transcript)"
+        for i in ev.result["insufficient_data"]
+    )

@@ -7,6 +7,7 @@ a warning until a repeat within 1-3 months confirms it as failure.
 
 from __future__ import annotations
 
+import pytest
 from casekit import (
     START,
     analysis,
@@ -283,3 +284,111 @@ def test_analysis_helper_builds_valid_negative_analysis(kb):
     ev = run(kb, bcr_abl1=[bcr(6, 0.5)], mutation_analyses=[analysis(6)])
     assert derived(ev, "analysis", negative=True)
     assert at(6) > START
+
+
+# Values beyond the scale (issue 9 item 15): bands are open-ended at the top -------------
+# The `is` scale saturates at `unbounded` (rules/facts.yaml): 10^6 % IS and anything above
+# it take the top band of the time point, never fall out of every band.
+
+
+def _failure_at_6_months(kb, value):
+    ev = run(kb, bcr_abl1=[bcr(3, 5.0), bcr(6, value)])
+    assert derived(ev, "finding", family="eln", basis="milestone", bcr=1, category="failure")
+    assert eln(ev) == "failure"
+    assert ev.result["response"]["nccn"] == "red"
+    return ev
+
+
+def test_6_month_value_of_10_to_the_6_percent_is_failure(kb):
+    ev = _failure_at_6_months(kb, 1e6)
+    assert_fires(ev, "milestone-category")
+
+
+def test_6_month_value_of_10_to_the_7_percent_is_failure(kb):
+    _failure_at_6_months(kb, 1e7)
+
+
+def test_6_month_value_just_below_the_top_of_the_scale_is_failure(kb):
+    _failure_at_6_months(kb, 999999.999999)
+
+
+def test_largest_value_validation_accepts_is_failure(kb):
+    # validation accepts any finite JSON number >= 0 (ontology/shapes/case.ttl: no upper
+    # bound on cml:isPercent); the engine must neither overflow nor soften the verdict.
+    import json
+
+    from casekit import evaluate, make_raw
+
+    from cmlkb.case import CaseInput, parse_json
+    from cmlkb.validation import validate
+
+    raw = make_raw(bcr_abl1=[bcr(3, 5.0), bcr(6, 1.5)])
+    text = json.dumps(raw).replace('"is_percent": 1.5', '"is_percent": 1E+999999')
+    parsed = parse_json(text)
+    report = validate([CaseInput("huge.json", parsed, parsed["id"], None)], kb)
+    assert report.ok
+    ev = evaluate(kb, report.cases[parsed["id"]])
+    assert derived(ev, "finding", family="eln", basis="milestone", bcr=1, category="failure")
+    assert eln(ev) == "failure"
+    assert ev.result["response"]["nccn"] == "red"
+    assert ev.result["response"]["molecular_response"] == "none"
+
+
+def test_value_beyond_the_scale_is_not_a_response_level(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 1e7)])
+    assert_not_fires(ev, "response-level-quantified")
+
+
+# Atypical transcripts (issue 9 item 9): the IS milestones do not apply ------------------
+# The International Scale quantifies e13a2/e14a2 (knowledge kind measure-transcript); for
+# any other transcript no ELN/NCCN category and no MR level is drawn from is_percent.
+
+
+def _without_transcript(kb, **changes):
+    from casekit import evaluate, make_raw, validated
+
+    raw = make_raw(**changes)
+    del raw["diagnosis"]["transcript"]
+    return evaluate(kb, validated(kb, raw))
+
+
+@pytest.mark.parametrize("transcript", ["e1a2", "e19a2", "e13a3", "e14a3", "other"])
+def test_atypical_transcript_draws_no_category_from_is(kb, transcript):
+    ev = run(kb, diagnosis={"transcript": transcript}, bcr_abl1=[bcr(3, 20.0), bcr(6, 15.0)])
+    assert_fires(ev, "is-not-applicable-atypical-transcript")
+    assert_not_fires(
+        ev,
+        "is-applies-to-transcript",
+        "is-applies-transcript-unknown",
+        "milestone-category",
+        "milestone-category-unconfirmed",
+        "response-level-quantified",
+    )
+    response = ev.result["response"]
+    assert response["eln"] is None and response["nccn"] is None
+    assert response["molecular_response"] is None
+    assert response["is_not_applicable"]["transcript"] == transcript
+    assert response["latest_bcr_abl1_is_percent"] == 15.0
+    assert ev.result["resistance"]["status"] == "none"
+
+
+def test_atypical_transcript_has_no_loss_of_mmr_on_is(kb):
+    ev = run(kb, diagnosis={"transcript": "e1a2"}, bcr_abl1=[bcr(12, 0.05), bcr(18, 0.5)])
+    assert_not_fires(ev, "loss-of-response")
+    assert ev.result["response"]["eln"] is None
+
+
+def test_typical_transcript_applies_the_is(kb):
+    ev = run(kb, diagnosis={"transcript": "e13a2"}, bcr_abl1=[bcr(6, 15.0)])
+    assert_fires(ev, "is-applies-to-transcript", "milestone-category")
+    assert_not_fires(ev, "is-not-applicable-atypical-transcript", "is-applies-transcript-unknown")
+    assert eln(ev) == "failure"
+    assert "is_not_applicable" not in ev.result["response"]
+
+
+def test_unrecorded_transcript_is_taken_as_typical(kb):
+    ev = _without_transcript(kb, bcr_abl1=[bcr(6, 15.0)])
+    assert_fires(ev, "is-applies-transcript-unknown", "milestone-category")
+    assert_not_fires(ev, "is-applies-to-transcript", "is-not-applicable-atypical-transcript")
+    assert eln(ev) == "failure"
+    assert "is_not_applicable" not in ev.result["response"]
