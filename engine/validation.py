@@ -278,6 +278,10 @@ def _schema_problems(case: CaseInput, error: ValidationError) -> list[Problem]:
         expected = "a non-empty text"
     elif kind == "maxLength":
         expected = f"a text of at most {value} characters"
+    elif kind == "maximum":
+        expected = f"a number of at most {value:g}"
+    elif kind == "minimum":
+        expected = f"a number of at least {value:g}"
     elif kind == "uniqueItems":
         expected = "a list without repeated entries"
     elif kind == VOCABULARY_KEYWORD:

@@ -312,26 +312,45 @@ def test_6_month_value_just_below_the_top_of_the_scale_is_failure(kb):
     _failure_at_6_months(kb, 999999.999999)
 
 
-def test_largest_value_validation_accepts_is_failure(kb):
-    # validation accepts any finite JSON number >= 0 (ontology/shapes/case.ttl: no upper
-    # bound on cml:isPercent); the engine must neither overflow nor soften the verdict.
+def _validated_report(kb, value_text):
     import json
 
-    from casekit import evaluate, make_raw
+    from casekit import make_raw
 
     from cmlkb.case import CaseInput, parse_json
     from cmlkb.validation import validate
 
     raw = make_raw(bcr_abl1=[bcr(3, 5.0), bcr(6, 1.5)])
-    text = json.dumps(raw).replace('"is_percent": 1.5', '"is_percent": 1E+999999')
+    text = json.dumps(raw).replace('"is_percent": 1.5', f'"is_percent": {value_text}')
     parsed = parse_json(text)
-    report = validate([CaseInput("huge.json", parsed, parsed["id"], None)], kb)
+    return parsed["id"], validate([CaseInput("huge.json", parsed, parsed["id"], None)], kb)
+
+
+def test_largest_value_validation_accepts_is_failure(kb):
+    # validation accepts is_percent up to the largest finite double (ontology/case.schema.json
+    # maximum), so every output can print it; the engine must neither overflow nor soften
+    # the verdict.
+    import json
+
+    from casekit import evaluate
+
+    case_id, report = _validated_report(kb, "1.7976931348623157e308")
     assert report.ok
-    ev = evaluate(kb, report.cases[parsed["id"]])
+    ev = evaluate(kb, report.cases[case_id])
     assert derived(ev, "finding", family="eln", basis="milestone", bcr=1, category="failure")
     assert eln(ev) == "failure"
     assert ev.result["response"]["nccn"] == "red"
     assert ev.result["response"]["molecular_response"] == "none"
+    # the JSON output stays valid JSON (no Infinity)
+    json.loads(json.dumps(ev.result, allow_nan=False))
+
+
+def test_a_value_beyond_the_largest_double_is_refused_with_its_field(kb):
+    _, report = _validated_report(kb, "1E+999999")
+    assert not report.ok
+    assert any(
+        p.path == "bcr_abl1[1].is_percent" and "at most" in p.expected for p in report.violations
+    )
 
 
 def test_value_beyond_the_scale_is_not_a_response_level(kb):
