@@ -581,3 +581,17 @@ def test_single_t315i_is_not_the_compound_trial_preference(kb):
     assert status(ev, "asciminib") == "candidate"
     options = {o["option"]: o["status"] for o in ev.result["options"]}
     assert options.get("clinical-trial") != "preferred"
+
+
+def test_second_line_ponatinib_caution_is_for_chronic_phase_only(kb):
+    # blast phase on first-line imatinib: the chronic-phase label restriction does not apply
+    ev = run(
+        kb,
+        bcr_abl1=[bcr(6, 20.0)],
+        hematology=[{"date": bcr(6, 0)["date"], "blasts_percent": 35.0}],
+    )
+    assert_fires(ev, "phase-scope-advanced")
+    assert_no_conclusion(ev, "drug-reason-sequencing-after-drug", drug="ponatinib")
+    ev = run(kb, bcr_abl1=[bcr(6, 15.0)])
+    assert_not_fires(ev, "phase-scope-advanced")
+    assert reasons(ev, "ponatinib", reason="sequencing", effect="caution")
