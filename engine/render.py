@@ -123,7 +123,8 @@ def clinician_text(result: dict[str, Any]) -> str:
     )
     out += ["", "TKIs (status: strongest reason wins; excluded drugs must not be used)"]
     for d in sorted(result["drugs"], key=lambda d: (STATUS_ORDER.index(d["status"]), d["drug"])):
-        out.append(f"  {d['drug']:<15} {d['status'].upper()}")
+        mark = "  [UNVERIFIED: rests only on U-tagged knowledge]" if d.get("unverified") else ""
+        out.append(f"  {d['drug']:<15} {d['status'].upper()}{mark}")
         for reason in d["reasons"]:
             cite = reason.get("citation") or reason.get("source") or ""
             evidence = f" [{reason['evidence']}]" if reason.get("evidence") else ""
@@ -148,8 +149,19 @@ def clinician_text(result: dict[str, Any]) -> str:
     for option in result.get("options", []):
         if option is result.get("options", [])[0]:
             out += ["", "Other options"]
-        out.append(f"  {option['option']:<24} {option['status']}")
+        mark = (
+            "  [UNVERIFIED: rests only on U-tagged knowledge]" if option.get("unverified") else ""
+        )
+        out.append(f"  {option['option']:<24} {option['status']}{mark}")
     out += ["", "Actions: " + (", ".join(result["actions"]) or "none")]
+    if result.get("unverified_actions"):
+        out.append(
+            "UNVERIFIED (rest only on U-tagged knowledge): "
+            + ", ".join(
+                f"{u['action']} ({u['option']}{'' if u['proposed'] else ', not proposed'})"
+                for u in result["unverified_actions"]
+            )
+        )
     if result["insufficient_data"]:
         out += ["", "Insufficient data (conclusions not drawn)"]
         for item in result["insufficient_data"]:

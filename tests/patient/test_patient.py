@@ -112,16 +112,32 @@ EXPECT = {
         [],
     ),
     "07-blast-phase-high-wbc.json": (
-        ["hydroxyurea", "chemotherapy", "donor", "most advanced stage", "Imatinib: will not work"],
-        ["higher dose of the same medicine: may be"],
+        [
+            "hydroxyurea",
+            "chemotherapy",
+            "donor",
+            "most advanced stage",
+            "Imatinib: will not work",
+            "These ideas have not yet been checked",
+        ],
+        [
+            "higher dose of the same medicine: may be",
+            "hydroxyurea, a pill that lowers blood counts: may",
+        ],
     ),
     "08-imatinib-dose-escalation.json": (
         [
-            "higher dose of the same medicine: may be a choice",
-            "raise the medicine dose",
+            "may also talk about a higher dose of the same medicine",
+            "not yet been checked against the medical guidelines",
             "needs a closer look",
         ],
-        ["donor", "will not work"],
+        # the escalation rests only on unverified knowledge: never advice to the patient
+        [
+            "donor",
+            "will not work",
+            "higher dose of the same medicine: may be a choice",
+            "raise the medicine dose",
+        ],
     ),
     "09-dasatinib-v299l-no-escalation.json": (
         ["Dasatinib: will not work", "higher dose of the same medicine: not a choice"],
