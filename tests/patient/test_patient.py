@@ -102,14 +102,22 @@ EXPECT = {
             "Imatinib: will not work",
             "Dasatinib: will not work",
             "nilotinib",
+            # issue 9 item 3: ponatinib after one imatinib failure is not a first choice
+            "Ponatinib could be used only with extra care",
             "research study",
             "not working well enough",
         ],
         ["donor"],
     ),
     "05-compound-t315i-transplant.json": (
-        ["stem cell transplant from a donor", "own stem cells: not recommended"],
-        [],
+        [
+            "stem cell transplant from a donor",
+            "own stem cells: not recommended",
+            # issue 9 item 4: a T315I-inclusive compound: trial first, asciminib avoided
+            "research study of new treatments: one of the best choices",
+            "Asciminib: best avoided unless there is no other choice",
+        ],
+        ["Possible choice"],
     ),
     "07-blast-phase-high-wbc.json": (
         [
