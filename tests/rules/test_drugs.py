@@ -342,8 +342,9 @@ def test_current_failure_alone_is_not_two_tkis(kb):
 def test_default_case_every_global_tki_is_a_candidate(kb):
     ev = run(kb)
     assert_fires(ev, "drug-reason-approved-tki", "drug-reason-regional-tki", "usable-drug")
+    # ponatinib as a second-line switch in chronic phase is outside its label: a caution
     for name in GLOBAL:
-        assert status(ev, name) == "candidate", name
+        assert status(ev, name) == ("caution" if name == "ponatinib" else "candidate"), name
     for name in ("flumatinib", "radotinib", "olverembatinib"):
         assert status(ev, name) == "caution", name
     assert_no_conclusion(ev, "drug-reason-regional-tki", drug="imatinib")
@@ -526,9 +527,37 @@ def test_a_sequencing_preference_is_not_outranked_by_the_label_candidate(kb):
 
 def test_asciminib_has_no_label_indication_reason_in_the_second_line(kb):
     ev = run(kb, bcr_abl1=[bcr(6, 0.5)])
-    assert_not_fires(
-        ev, "drug-reason-label-indication-line", "drug-reason-label-indication-variant"
+    assert_no_conclusion(ev, "drug-reason-label-indication-line", drug="asciminib")
+    assert_not_fires(ev, "drug-reason-label-indication-variant")
+
+
+def test_ponatinib_label_restriction_in_the_first_and_second_line(kb):
+    ev = run(kb)  # first-line imatinib, no failure: ponatinib would be a second-line switch
+    assert_fires(ev, "drug-reason-label-indication-line")
+    assert reasons(ev, "ponatinib", reason="sequencing", effect="caution")
+    assert status(ev, "ponatinib") == "caution"
+    # third line: the restriction does not apply
+    ev = run(
+        kb,
+        **history(("imatinib", "other"), ("dasatinib", "other"), current="bosutinib"),
+        bcr_abl1=[bcr(6, 0.5)],
     )
+    assert_no_conclusion(ev, "drug-reason-label-indication-line", drug="ponatinib")
+    assert status(ev, "ponatinib") == "candidate"
+
+
+def test_t315i_lifts_the_ponatinib_label_restriction(kb):
+    ev = mutation_run(kb, "T315I", **history(current="asciminib"))
+    assert_no_conclusion(ev, "drug-reason-label-indication-line", drug="ponatinib")
+    assert status(ev, "ponatinib") == "candidate"
+
+
+def test_ponatinib_label_restriction_gives_way_to_the_2g_failure_preference(kb):
+    ev = run(
+        kb, **history(("dasatinib", "resistance"), current="nilotinib"), bcr_abl1=[bcr(6, 0.5)]
+    )
+    assert_no_conclusion(ev, "drug-reason-label-indication-line", drug="ponatinib")
+    assert status(ev, "ponatinib") == "preferred"
 
 
 def test_t315i_gives_asciminib_its_label_indication(kb):
