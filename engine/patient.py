@@ -195,7 +195,12 @@ def _drugs_part(
 ) -> list[str]:
     # Drugs approved only in some regions are left out: the clinician's output lists them.
     global_drugs = [d for d in result["drugs"] if d["drug"] in labels.get("global", {})]
-    good = [d for d in global_drugs if d["status"] in ("preferred", "candidate")]
+    # A choice that rests only on unverified knowledge is never offered as advice.
+    good = [
+        d
+        for d in global_drugs
+        if d["status"] in ("preferred", "candidate") and not d.get("unverified")
+    ]
     careful = [d for d in global_drugs if d["status"] == "caution"]
     unsuitable = [d for d in global_drugs if d["status"] in ("avoid", "excluded")]
     out = [
@@ -236,11 +241,31 @@ def _drugs_part(
 def _options_part(
     result: dict[str, Any], labels: dict[str, dict[str, str]], explain: dict[str, str]
 ) -> list[str]:
-    options = result.get("options") or []
-    if not options:
+    plain = labels.get("TreatmentOption", {})
+    all_options = result.get("options") or []
+    # An option that rests only on unverified knowledge is not advice: it is named apart,
+    # never with a status the patient could read as a recommendation.
+    weak = [
+        o for o in all_options if o.get("unverified") and o["status"] in ("preferred", "candidate")
+    ]
+    unchecked = [plain.get(o["option"], o["option"].replace("-", " ")) for o in weak]
+    options = [o for o in all_options if o not in weak]
+    if not options and not unchecked:
         return []
     out = ["Other choices besides a CML pill"]
-    plain = labels.get("TreatmentOption", {})
+    if unchecked:
+        out.append(
+            _sentence(
+                f"Your care team may also talk about {_join(unchecked)}. "
+                + (
+                    "This idea has not yet been checked against the medical guidelines, "
+                    "so this summary does not suggest it"
+                    if len(unchecked) == 1
+                    else "These ideas have not yet been checked against the medical "
+                    "guidelines, so this summary does not suggest them"
+                )
+            )
+        )
     for option in sorted(options, key=lambda o: list(_OPTION_STATUS).index(o["status"])):
         name = plain.get(option["option"], option["option"].replace("-", " "))
         status = _OPTION_STATUS.get(option["status"], option["status"])
@@ -253,7 +278,9 @@ def _options_part(
 
 def _steps_part(result: dict[str, Any], labels: dict[str, dict[str, str]]) -> list[str]:
     plain = labels.get("Action", {})
-    steps = [plain[a] for a in result["actions"] if a in plain]
+    # An action that rests only on unverified knowledge is never a step the patient reads.
+    unchecked = {u["action"] for u in result.get("unverified_actions", [])}
+    steps = [plain[a] for a in result["actions"] if a in plain and a not in unchecked]
     if not steps:
         return []
     out = [

@@ -76,13 +76,16 @@ def headline(result: dict[str, Any]) -> str:
     documented = resistance.get("extrinsic_causes_documented", [])
     unknown = resistance.get("extrinsic_causes_unknown", [])
     switching = "switch-tki" in actions
-    no_plain = bool(excluded) and not plain
+    # Transplant and trials lead when the rules found no approved TKI expected to work
+    # (trigger no-tki-left: every one excluded, or none left without an effect caution).
+    no_plain = any(r["trigger"] == "no-tki-left" for r in result["transplant"]["reasons"])
 
     parts: list[str] = []
     tfr = result.get("treatment_free_remission")
     if no_plain:
         lead = (
-            "consider allogeneic transplant and a clinical trial: no approved TKI is a plain option"
+            "consider allogeneic transplant and a clinical trial: "
+            "no approved TKI is expected to work well"
         )
         if usable:
             lead += f" (left: {', '.join(usable)})"
@@ -144,6 +147,8 @@ def headline(result: dict[str, Any]) -> str:
         parts.append("address " + _and([_DOCUMENTED.get(c, c) for c in documented]) + " first")
     elif "continue-tki" in actions:
         parts.append("continue the current TKI")
+    if "confirm-bcr-abl1" in actions:
+        parts.append("repeat BCR::ABL1 to confirm the latest result")
     if result["transplant"]["consider"] and not no_plain:
         parts.append("consider allogeneic transplant")
     text = "; ".join(parts) + "."
@@ -216,7 +221,8 @@ def clinician_text(result: dict[str, Any]) -> str:
     )
     out += ["", "TKIs (status: strongest reason wins; excluded drugs must not be used)"]
     for d in sorted(result["drugs"], key=lambda d: (STATUS_ORDER.index(d["status"]), d["drug"])):
-        out.append(f"  {d['drug']:<15} {d['status'].upper()}")
+        mark = "  [UNVERIFIED: rests only on U-tagged knowledge]" if d.get("unverified") else ""
+        out.append(f"  {d['drug']:<15} {d['status'].upper()}{mark}")
         for reason in d["reasons"]:
             cite = reason.get("citation") or reason.get("source") or ""
             evidence = f" [{reason['evidence']}]" if reason.get("evidence") else ""
@@ -241,12 +247,23 @@ def clinician_text(result: dict[str, Any]) -> str:
     for option in result.get("options", []):
         if option is result.get("options", [])[0]:
             out += ["", "Other options"]
-        out.append(f"  {option['option']:<24} {option['status']}")
+        mark = (
+            "  [UNVERIFIED: rests only on U-tagged knowledge]" if option.get("unverified") else ""
+        )
+        out.append(f"  {option['option']:<24} {option['status']}{mark}")
     out += ["", "Actions: " + (", ".join(result["actions"]) or "none")]
     # Why a repeat test, and when (the interval its source gives).
     for item in result.get("action_details", []):
         if item["code"] == "confirm-bcr-abl1":
             out.append(f"  - {item['code']}: {item['detail']}")
+    if result.get("unverified_actions"):
+        out.append(
+            "UNVERIFIED (rest only on U-tagged knowledge): "
+            + ", ".join(
+                f"{u['action']} ({u['option']}{'' if u['proposed'] else ', not proposed'})"
+                for u in result["unverified_actions"]
+            )
+        )
     if result["insufficient_data"]:
         out += ["", "Insufficient data (conclusions not drawn)"]
         for item in result["insufficient_data"]:

@@ -140,6 +140,63 @@ def _source_of(
     return {"statement": None, "evidence": None, "source": rule_source, "citation": None}
 
 
+def _unverified(evidence: str | None) -> bool:
+    """A reason whose nearest knowledge statement is U-tagged (U-high, U-med, U-low)."""
+    return bool(evidence) and str(evidence).startswith("U")
+
+
+def _flag_unverified(entry: dict[str, Any]) -> None:
+    """Mark each U-tagged reason, and the entry itself when every reason that gives its
+    status is U-tagged (contract extension: `"unverified": true`, absent otherwise)."""
+    for reason in entry["reasons"]:
+        if _unverified(reason.get("evidence")):
+            reason["unverified"] = True
+    deciding = [r for r in entry["reasons"] if r["effect"] == entry["status"]]
+    if deciding and all(r.get("unverified") for r in deciding):
+        entry["unverified"] = True
+
+
+_withheld: dict[str, frozenset[str]] = {}
+
+
+def withheld_options(kb: KnowledgeBase) -> frozenset[str]:
+    """Options whose actions are not proposed when the option rests only on U-tagged
+    knowledge (cml:withholdWhenUnverified in the knowledge)."""
+    if kb.digest not in _withheld:
+        query = """
+            PREFIX cml: <https://w3id.org/cmlkb/ontology#>
+            PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+            SELECT ?code WHERE { ?o a cml:TreatmentOption ; skos:notation ?code ;
+                                    cml:withholdWhenUnverified true . }"""
+        _withheld[kb.digest] = frozenset(str(r["code"]) for r in kb.select(query))
+    return _withheld[kb.digest]
+
+
+def _unverified_actions(
+    inference: Inference, records: list[FactRecord], options: list[dict[str, Any]]
+) -> dict[str, str]:
+    """Actions every derivation of which goes through an option that rests only on
+    U-tagged knowledge: action code -> that option (of the first derivation)."""
+    weak = {o["option"] for o in options if o.get("unverified")}
+    out: dict[str, str] = {}
+    for r in records:
+        via: list[str] = []
+        for d in r.derivations:
+            hit = [
+                inference.records[p].fact["option"]
+                for p in d.premises
+                if inference.records[p].kind == "option"
+                and inference.records[p].fact["option"] in weak
+            ]
+            if not hit:
+                break
+            via.append(hit[0])
+        else:
+            if via:
+                out[r.fact["code"]] = via[0]
+    return out
+
+
 def _rule_ref(inference: Inference, record: FactRecord) -> tuple[str, str]:
     d = record.derivations[0]
     rule = inference.rules[d.rule_id]
@@ -272,7 +329,9 @@ def build_result(
             reasons.values(), key=lambda x: (-strength.get(x["effect"], 0), x["kind"], x["detail"])
         )
         status_code = ordered[0]["effect"] if ordered else "candidate"
-        drugs.append({"drug": d, "status": status_code, "reasons": ordered})
+        entry = {"drug": d, "status": status_code, "reasons": ordered}
+        _flag_unverified(entry)
+        drugs.append(entry)
     drugs.sort(key=lambda x: (strength.get(x["status"], 0), x["drug"]))
 
     # transplant, actions, insufficient data -------------------------------------------
@@ -292,11 +351,14 @@ def build_result(
     for reason in transplant_reasons.values():
         reason["detail"] = "; ".join(sorted(reason.pop("details")))
     options = _options(kb, inference, facts["option"], strength)
-    actions = sorted({r.fact["code"] for r in facts["action"]})
+    unverified = _unverified_actions(inference, facts["action"], options)
+    withheld = {a for a, option in unverified.items() if option in withheld_options(kb)}
+    actions = sorted({r.fact["code"] for r in facts["action"]} - withheld)
     # Extension: why each action, with the interval its source gives (a repeat test).
     action_details = [
         {"code": c, "detail": d}
         for c, d in sorted({(r.fact["code"], str(r.fact["detail"])) for r in facts["action"]})
+        if c not in withheld
     ]
     insufficient = [
         {"conclusion": c, "missing": m}
@@ -370,6 +432,10 @@ def build_result(
         "actions": actions,
         "action_details": action_details,
         **_tfr(case_fact, facts["action"]),
+        "unverified_actions": [
+            {"action": a, "option": unverified[a], "proposed": a not in withheld}
+            for a in sorted(unverified)
+        ],
         "disclaimer": DISCLAIMER,
     }
 
@@ -417,7 +483,9 @@ def _options(
             reason["detail"] = "; ".join(sorted(reason.pop("details")))
             listed.append(reason)
         listed.sort(key=lambda x: (-strength.get(x["effect"], 0), x["rule"]))
-        out.append({"option": option, "status": listed[0]["effect"], "reasons": listed})
+        entry = {"option": option, "status": listed[0]["effect"], "reasons": listed}
+        _flag_unverified(entry)
+        out.append(entry)
     out.sort(key=lambda x: (strength.get(x["status"], 0), x["option"]))
     return out
 

@@ -190,3 +190,84 @@ def test_blast_phase_at_diagnosis_places_induction(kb: KnowledgeBase) -> None:
     result = _evaluate(case, kb)
     assert _options(result)["induction-chemotherapy"] == "candidate"
     assert "induction-chemotherapy" in result["actions"]
+
+
+# --- issue 9 item 8: options resting only on U-tagged knowledge ---------------------------
+
+
+def _option(result: dict, code: str) -> dict:
+    return next(o for o in result["options"] if o["option"] == code)
+
+
+def test_unverified_escalation_is_flagged_and_not_proposed(results) -> None:
+    result = results["08-imatinib-dose-escalation.json"]
+    option = _option(result, "dose-escalation")
+    assert option["status"] == "candidate" and option["unverified"] is True
+    assert all(r["unverified"] is True for r in option["reasons"])
+    assert "escalate-dose" not in result["actions"]
+    assert {"action": "escalate-dose", "option": "dose-escalation", "proposed": False} in result[
+        "unverified_actions"
+    ]
+    # a verified option is not flagged
+    assert "unverified" not in _option(result, "clinical-trial")
+
+
+def test_verified_ponatinib_re_escalation_is_proposed(results) -> None:
+    result = results["12-ponatinib-re-escalation.json"]
+    option = _option(result, "dose-escalation")
+    assert "unverified" not in option
+    assert any(
+        r["rule"].startswith("option-escalation-on-response-drug@") and "unverified" not in r
+        for r in option["reasons"]
+    )
+    assert "escalate-dose" in result["actions"]
+    assert not [u for u in result["unverified_actions"] if u["action"] == "escalate-dose"]
+
+
+def test_the_drug_specific_escalation_is_not_applied_to_another_drug(results) -> None:
+    option = _option(results["08-imatinib-dose-escalation.json"], "dose-escalation")
+    assert not any(
+        r["rule"].startswith("option-escalation-on-response-drug@") for r in option["reasons"]
+    )
+
+
+def test_unverified_low_risk_actions_are_proposed_with_the_flag(results) -> None:
+    result = results["07-blast-phase-high-wbc.json"]
+    assert _option(result, "hydroxyurea")["unverified"] is True
+    assert "cytoreduction-hydroxyurea" in result["actions"]
+    assert {
+        "action": "cytoreduction-hydroxyurea",
+        "option": "hydroxyurea",
+        "proposed": True,
+    } in result["unverified_actions"]
+
+
+def test_a_case_without_unverified_options_lists_no_unverified_action(results) -> None:
+    assert results["01-optimal-responder.json"]["unverified_actions"] == []
+
+
+def test_clinician_text_marks_unverified_options_and_actions(kb: KnowledgeBase) -> None:
+    from cmlkb.render import clinician_text
+
+    result = _evaluate(_load("08-imatinib-dose-escalation.json"), kb)
+    text = clinician_text(result)
+    assert "dose-escalation          candidate  [UNVERIFIED" in text
+    assert "escalate-dose (dose-escalation, not proposed)" in text
+
+
+# --- T315I-inclusive compound: a trial is preferred (option-preferred-by-trigger) ----------
+
+
+def test_t315i_compound_prefers_a_trial_over_the_colour_candidate(kb: KnowledgeBase) -> None:
+    case = _load("05-compound-t315i-transplant.json")
+    result = _evaluate(case, kb)
+    trial = _option(result, "clinical-trial")
+    assert trial["status"] == "preferred"
+    assert not any(r["rule"].startswith("option-by-category@") for r in trial["reasons"])
+    assert any(r["rule"].startswith("option-by-transplant-trigger@") for r in trial["reasons"])
+
+
+def test_without_a_compound_the_colour_still_places_the_trial(results) -> None:
+    trial = _option(results["08-imatinib-dose-escalation.json"], "clinical-trial")
+    assert trial["status"] == "candidate"
+    assert any(r["rule"].startswith("option-by-category@") for r in trial["reasons"])

@@ -102,26 +102,50 @@ EXPECT = {
             "Imatinib: will not work",
             "Dasatinib: will not work",
             "nilotinib",
+            # issue 9 item 3: ponatinib after one imatinib failure is not a first choice
+            "Ponatinib could be used only with extra care",
             "research study",
             "not working well enough",
         ],
         ["donor"],
     ),
     "05-compound-t315i-transplant.json": (
-        ["stem cell transplant from a donor", "own stem cells: not recommended"],
-        [],
+        [
+            "stem cell transplant from a donor",
+            "own stem cells: not recommended",
+            # issue 9 item 4: a T315I-inclusive compound: trial first, asciminib avoided
+            "research study of new treatments: one of the best choices",
+            "Asciminib: best avoided unless there is no other choice",
+        ],
+        ["Possible choice"],
     ),
     "07-blast-phase-high-wbc.json": (
-        ["hydroxyurea", "chemotherapy", "donor", "most advanced stage", "Imatinib: will not work"],
-        ["higher dose of the same medicine: may be"],
+        [
+            "hydroxyurea",
+            "chemotherapy",
+            "donor",
+            "most advanced stage",
+            "Imatinib: will not work",
+            "These ideas have not yet been checked",
+        ],
+        [
+            "higher dose of the same medicine: may be",
+            "hydroxyurea, a pill that lowers blood counts: may",
+        ],
     ),
     "08-imatinib-dose-escalation.json": (
         [
-            "higher dose of the same medicine: may be a choice",
-            "raise the medicine dose",
+            "may also talk about a higher dose of the same medicine",
+            "not yet been checked against the medical guidelines",
             "needs a closer look",
         ],
-        ["donor", "will not work"],
+        # the escalation rests only on unverified knowledge: never advice to the patient
+        [
+            "donor",
+            "will not work",
+            "higher dose of the same medicine: may be a choice",
+            "raise the medicine dose",
+        ],
     ),
     "09-dasatinib-v299l-no-escalation.json": (
         ["Dasatinib: will not work", "higher dose of the same medicine: not a choice"],

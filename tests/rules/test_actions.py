@@ -422,6 +422,14 @@ def test_second_result_above_mmr_asks_for_no_further_repeat(kb):
     ev = run(kb, bcr_abl1=[bcr(12, 0.05), bcr(15, 0.3), bcr(18, 0.4)])
     assert_not_fires(ev, "action-confirm-new-loss-of-response", "action-confirm-log-rise")
     assert "confirm-bcr-abl1" not in acts(ev)
+    assert "repeat BCR::ABL1" not in headline(ev.result)
+
+
+def test_headline_says_to_repeat_a_result_that_newly_changes_the_picture(kb):
+    ev = run(kb, bcr_abl1=[bcr(12, 0.05), bcr(18, 0.3)])
+    assert headline(ev.result) == (
+        "ELN warning; continue the current TKI; repeat BCR::ABL1 to confirm the latest result."
+    )
 
 
 def test_new_1_log_rise_asks_for_a_repeat_in_1_to_3_months(kb):

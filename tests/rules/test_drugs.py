@@ -116,11 +116,13 @@ def test_e13a2_transcript_gives_no_transcript_reason(kb):
 # drug-reason-comorbidity ---------------------------------------------------------------------
 
 
-def test_arterial_disease_makes_ponatinib_and_nilotinib_avoid(kb):
+def test_arterial_disease_makes_second_line_ponatinib_avoid_and_nilotinib_caution(kb):
+    # on first-line imatinib, a switch is to the second line: ELN's strong contraindication
+    # is for ponatinib in second or third line and for nilotinib in the first line only
     ev = run(kb, patient={"comorbidities": ["arterial-occlusive-disease"]})
     assert_fires(ev, "drug-reason-comorbidity")
     assert status(ev, "ponatinib") == "avoid"
-    assert status(ev, "nilotinib") == "avoid"
+    assert status(ev, "nilotinib") == "caution"
     assert status(ev, "bosutinib") == "candidate"
 
 
@@ -241,7 +243,13 @@ def test_after_2g_failure_ponatinib_and_asciminib_are_preferred(kb):
 
 
 def test_no_mutation_found_after_failure_makes_ponatinib_preferred(kb):
-    ev = run(kb, bcr_abl1=[bcr(6, 15.0)], mutation_analyses=[analysis(6)])
+    # from the third line on (US label: CP after >= 2 prior TKIs)
+    ev = run(
+        kb,
+        **history(("imatinib", "resistance"), current="dasatinib"),
+        bcr_abl1=[bcr(6, 15.0)],
+        mutation_analyses=[analysis(6)],
+    )
     assert_fires(ev, "no-mutation-after-failure", "drug-reason-sequencing-after-situation")
     assert reasons(ev, "ponatinib", reason="sequencing", effect="preferred")
 
@@ -335,8 +343,9 @@ def test_current_failure_alone_is_not_two_tkis(kb):
 def test_default_case_every_global_tki_is_a_candidate(kb):
     ev = run(kb)
     assert_fires(ev, "drug-reason-approved-tki", "drug-reason-regional-tki", "usable-drug")
+    # ponatinib as a second-line switch in chronic phase is outside its label: a caution
     for name in GLOBAL:
-        assert status(ev, name) == "candidate", name
+        assert status(ev, name) == ("caution" if name == "ponatinib" else "candidate"), name
     for name in ("flumatinib", "radotinib", "olverembatinib"):
         assert status(ev, name) == "caution", name
     assert_no_conclusion(ev, "drug-reason-regional-tki", drug="imatinib")
@@ -422,3 +431,251 @@ def test_two_or_more_tkis_names_each_drug_once(kb):
     )
     details = sorted(f["detail"] for f in derived(ev, "situation", code="two-or-more-tki-failures"))
     assert details == ["dasatinib stopped for intolerance", "imatinib stopped for resistance"]
+
+
+# issue 9 item 3: line of therapy ---------------------------------------------------------------
+
+
+def _line_facts(ev, drug_name):
+    return [f["prior"] for f in derived(ev, "line-of-therapy", drug=drug_name)]
+
+
+def test_first_line_current_drug_has_no_prior_tki_and_the_others_one(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 0.5)])
+    assert_fires(ev, "line-of-therapy-current-first-line", "line-of-therapy-next")
+    assert_not_fires(ev, "line-of-therapy-current-later-line", "line-of-therapy-off-therapy")
+    assert _line_facts(ev, "imatinib") == [0]
+    assert _line_facts(ev, "dasatinib") == [1]
+
+
+def test_third_line_current_drug_counts_the_therapies_before_it(kb):
+    ev = run(
+        kb,
+        **history(("imatinib", "resistance"), ("dasatinib", "intolerance"), current="bosutinib"),
+        bcr_abl1=[bcr(6, 0.5)],
+    )
+    assert_fires(ev, "line-of-therapy-current-later-line")
+    assert_not_fires(ev, "line-of-therapy-current-first-line")
+    assert _line_facts(ev, "bosutinib") == [2]
+    assert _line_facts(ev, "ponatinib") == [3]
+
+
+def test_off_therapy_every_drug_is_in_the_line_after_the_last(kb):
+    ev = run(kb, **history(("imatinib", "tfr"), current=None), bcr_abl1=[bcr(13, 0.5)])
+    assert_fires(ev, "line-of-therapy-off-therapy")
+    assert_not_fires(ev, "line-of-therapy-next", "line-of-therapy-current-first-line")
+    assert _line_facts(ev, "imatinib") == [1]
+    assert _line_facts(ev, "nilotinib") == [1]
+
+
+def test_arterial_disease_nilotinib_avoid_first_line_caution_as_a_switch(kb):
+    # current nilotinib in the first line: the ELN first-line contraindication applies
+    ev = run(
+        kb,
+        **history(current="nilotinib"),
+        patient={"comorbidities": ["arterial-occlusive-disease"]},
+    )
+    assert status(ev, "nilotinib") == "avoid"
+    # imatinib first line: nilotinib would be a second-line switch -> caution only
+    ev = run(kb, patient={"comorbidities": ["arterial-occlusive-disease"]})
+    assert_fires(ev, "drug-reason-comorbidity")
+    assert status(ev, "nilotinib") == "caution"
+    assert not reasons(ev, "nilotinib", reason="comorbidity", effect="avoid")
+
+
+def test_arterial_disease_ponatinib_avoid_only_in_second_or_third_line(kb):
+    comorbid = {"comorbidities": ["arterial-occlusive-disease"]}
+    # second line (switch from first-line imatinib)
+    assert status(run(kb, patient=comorbid), "ponatinib") == "avoid"
+    # fourth line: three therapies before
+    ev = run(
+        kb,
+        **history(("imatinib", "resistance"), ("dasatinib", "intolerance"), current="bosutinib"),
+        patient=comorbid,
+        bcr_abl1=[bcr(6, 0.5)],
+    )
+    assert not reasons(ev, "ponatinib", reason="comorbidity", effect="avoid")
+    assert reasons(ev, "ponatinib", reason="comorbidity", effect="caution")
+    # first line: current ponatinib
+    ev = run(kb, **history(current="ponatinib"), patient=comorbid)
+    assert not reasons(ev, "ponatinib", reason="comorbidity", effect="avoid")
+    assert reasons(ev, "ponatinib", reason="comorbidity", effect="caution")
+
+
+def test_pulmonary_disease_dasatinib_avoid_first_line_only(kb):
+    comorbid = {"comorbidities": ["pleural-effusion"]}
+    assert status(run(kb, **history(current="dasatinib"), patient=comorbid), "dasatinib") == (
+        "avoid"
+    )
+    ev = run(kb, patient=comorbid)
+    assert status(ev, "dasatinib") == "caution"
+    assert not reasons(ev, "dasatinib", reason="comorbidity", effect="avoid")
+
+
+def test_no_mutation_after_first_line_imatinib_failure_does_not_prefer_ponatinib(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 15.0)], mutation_analyses=[analysis(6)])
+    assert_fires(ev, "no-mutation-after-failure")
+    assert_no_conclusion(ev, "drug-reason-sequencing-after-situation", drug="ponatinib")
+    assert not reasons(ev, "ponatinib", effect="preferred")
+    assert reasons(ev, "ponatinib", reason="sequencing", effect="caution")
+    assert status(ev, "ponatinib") == "caution"
+    assert status(ev, "dasatinib") == "candidate"
+
+
+def test_no_mutation_after_failure_in_the_second_line_makes_ponatinib_preferred(kb):
+    ev = run(
+        kb,
+        **history(("imatinib", "intolerance"), current="nilotinib"),
+        bcr_abl1=[bcr(6, 15.0)],
+        mutation_analyses=[analysis(6)],
+    )
+    assert_fires(ev, "no-mutation-after-failure", "drug-reason-sequencing-after-situation")
+    assert reasons(ev, "ponatinib", reason="sequencing", effect="preferred")
+
+
+def test_t315i_lifts_the_second_line_ponatinib_caution(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 15.0)], mutation_analyses=[analysis(6, "T315I")])
+    assert_no_conclusion(ev, "drug-reason-sequencing-after-drug", drug="ponatinib")
+    assert status(ev, "ponatinib") == "candidate"
+
+
+def test_ponatinib_caution_after_imatinib_failure_is_for_the_second_line_only(kb):
+    # imatinib failed in the second line (first line dasatinib not tolerated): third line
+    ev = run(
+        kb,
+        **history(("dasatinib", "intolerance"), current="imatinib"),
+        bcr_abl1=[bcr(6, 15.0)],
+    )
+    assert_fires(ev, "drug-reason-sequencing-after-drug")
+    assert_no_conclusion(ev, "drug-reason-sequencing-after-drug", drug="ponatinib")
+    assert status(ev, "ponatinib") != "caution"
+
+
+def test_asciminib_label_indication_first_line_and_third_line(kb):
+    ev = run(kb, **history(current="asciminib"))
+    assert_fires(ev, "drug-reason-label-indication-line")
+    assert reasons(
+        ev,
+        "asciminib",
+        detail="US label: newly diagnosed chronic phase (accelerated approval 29 Oct 2024)",
+    )
+    # third line, with no sequencing statement placing asciminib (earlier stops: other)
+    ev = run(
+        kb,
+        **history(("imatinib", "other"), ("dasatinib", "other"), current="bosutinib"),
+        bcr_abl1=[bcr(6, 0.5)],
+    )
+    label = "US label: chronic phase previously treated with two or more TKIs (2021)"
+    assert reasons(ev, "asciminib", reason="sequencing", effect="candidate", detail=label)
+
+
+def test_a_sequencing_preference_is_not_outranked_by_the_label_candidate(kb):
+    # after first-line dasatinib failure, asciminib (third line here) stays preferred
+    ev = run(
+        kb,
+        **history(("imatinib", "other"), ("dasatinib", "resistance"), current="nilotinib"),
+        bcr_abl1=[bcr(6, 0.5)],
+    )
+    assert_no_conclusion(ev, "drug-reason-label-indication-line", drug="asciminib")
+    assert status(ev, "asciminib") == "preferred"
+
+
+def test_asciminib_has_no_label_indication_reason_in_the_second_line(kb):
+    ev = run(kb, bcr_abl1=[bcr(6, 0.5)])
+    assert_no_conclusion(ev, "drug-reason-label-indication-line", drug="asciminib")
+    assert_not_fires(ev, "drug-reason-label-indication-variant")
+
+
+def test_ponatinib_label_restriction_in_the_first_and_second_line(kb):
+    ev = run(kb)  # first-line imatinib, no failure: ponatinib would be a second-line switch
+    assert_fires(ev, "drug-reason-label-indication-line")
+    assert reasons(ev, "ponatinib", reason="sequencing", effect="caution")
+    assert status(ev, "ponatinib") == "caution"
+    # third line: the restriction does not apply
+    ev = run(
+        kb,
+        **history(("imatinib", "other"), ("dasatinib", "other"), current="bosutinib"),
+        bcr_abl1=[bcr(6, 0.5)],
+    )
+    assert_no_conclusion(ev, "drug-reason-label-indication-line", drug="ponatinib")
+    assert status(ev, "ponatinib") == "candidate"
+
+
+def test_t315i_lifts_the_ponatinib_label_restriction(kb):
+    ev = mutation_run(kb, "T315I", **history(current="asciminib"))
+    assert_no_conclusion(ev, "drug-reason-label-indication-line", drug="ponatinib")
+    assert status(ev, "ponatinib") == "candidate"
+
+
+def test_ponatinib_label_restriction_gives_way_to_the_2g_failure_preference(kb):
+    ev = run(
+        kb, **history(("dasatinib", "resistance"), current="nilotinib"), bcr_abl1=[bcr(6, 0.5)]
+    )
+    assert_no_conclusion(ev, "drug-reason-label-indication-line", drug="ponatinib")
+    assert status(ev, "ponatinib") == "preferred"
+
+
+def test_t315i_gives_asciminib_its_label_indication(kb):
+    ev = mutation_run(kb, "T315I", **history(current="asciminib"))
+    assert_fires(ev, "drug-reason-label-indication-variant")
+    assert reasons(
+        ev, "asciminib", detail="US label: chronic phase with the T315I mutation, 200 mg BID (2021)"
+    )
+
+
+def test_label_indication_does_not_apply_in_blast_phase(kb):
+    ev = mutation_run(
+        kb,
+        "T315I",
+        **history(current="asciminib"),
+        hematology=[{"date": bcr(6, 0)["date"], "blasts_percent": 35.0}],
+    )
+    assert_not_fires(ev, "drug-reason-label-indication-variant")
+
+
+# issue 9 item 4: T315I and every second-generation TKI; T315I-inclusive compounds ------------
+
+
+def test_t315i_excludes_the_regional_2g_tkis_too(kb):
+    ev = mutation_run(kb, "T315I")
+    for name in ("radotinib", "flumatinib"):
+        assert status(ev, name) == "excluded", name
+        assert reasons(ev, name, reason="mutation", effect="excluded", detail="T315I")
+
+
+def test_another_mutation_does_not_exclude_the_regional_2g_tkis(kb):
+    ev = mutation_run(kb, "F317L")
+    for name in ("radotinib", "flumatinib"):
+        assert not reasons(ev, name, reason="mutation", effect="excluded"), name
+
+
+def test_t315i_compound_asciminib_avoid_and_trial_preferred(kb):
+    ev = mutation_run(kb, "T315I", "E255K", compound=[["T315I", "E255K"]])
+    assert status(ev, "asciminib") == "avoid"
+    for name in ("radotinib", "flumatinib"):
+        assert status(ev, name) == "excluded", name
+    options = {o["option"]: o["status"] for o in ev.result["options"]}
+    assert options.get("clinical-trial") == "preferred"
+    assert options.get("allogeneic-sct") in ("preferred", "candidate")
+    assert ev.result["transplant"]["consider"]
+
+
+def test_single_t315i_is_not_the_compound_trial_preference(kb):
+    ev = mutation_run(kb, "T315I")
+    assert status(ev, "asciminib") == "candidate"
+    options = {o["option"]: o["status"] for o in ev.result["options"]}
+    assert options.get("clinical-trial") != "preferred"
+
+
+def test_second_line_ponatinib_caution_is_for_chronic_phase_only(kb):
+    # blast phase on first-line imatinib: the chronic-phase label restriction does not apply
+    ev = run(
+        kb,
+        bcr_abl1=[bcr(6, 20.0)],
+        hematology=[{"date": bcr(6, 0)["date"], "blasts_percent": 35.0}],
+    )
+    assert_fires(ev, "phase-scope-advanced")
+    assert_no_conclusion(ev, "drug-reason-sequencing-after-drug", drug="ponatinib")
+    ev = run(kb, bcr_abl1=[bcr(6, 15.0)])
+    assert_not_fires(ev, "phase-scope-advanced")
+    assert reasons(ev, "ponatinib", reason="sequencing", effect="caution")
