@@ -31,10 +31,11 @@ test-fast: install ## the test suite without the tests marked slow
 check: install ## check the knowledge base (SHACL, OWL consistency, rule lint, QC queries)
 	$(CMLKB) check
 
-lint: install ## ruff lint and format check, mypy on engine/
+lint: install ## ruff lint and format check, mypy on engine/, the import layers (import-linter)
 	$(VENV)/bin/ruff check engine tests
 	$(VENV)/bin/ruff format --check engine tests
 	$(VENV)/bin/mypy engine
+	$(VENV)/bin/lint-imports
 
 bench: install ## benchmark evaluation throughput, cold start and memory; writes bench/REPORT.md
 	$(PY) bench/run.py --report bench/REPORT.md

@@ -12,7 +12,7 @@ the shipped examples show, with random dates, values and overlays:
   results with control copies, missing doses, unknown adherence.
 
 Every code (drug, mutation, comorbidity, co-medication, abnormality, transcript, risk,
-sex...) is taken from the knowledge base's vocabularies (cmlkb.vocab), so the generator
+sex...) is taken from the knowledge base's vocabularies (cmlkb.knowledge.vocab), so the generator
 follows the knowledge as it grows. The values are synthetic: they exercise the rules,
 they are not clinical data. Usage: `python bench/generate.py N [--seed S] > cases.jsonl`.
 """
@@ -26,9 +26,9 @@ import sys
 from datetime import date, timedelta
 from typing import Any
 
-from cmlkb.case import CaseInput, parse_json
-from cmlkb.knowledge import KnowledgeBase
-from cmlkb.vocab import codes
+from cmlkb.case.read import CaseInput, parse_json
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.knowledge.vocab import codes
 
 SITUATIONS: tuple[tuple[str, int], ...] = (
     ("optimal", 25),
@@ -413,7 +413,7 @@ def as_inputs(cases: list[dict[str, Any]]) -> list[CaseInput]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cmlkb.knowledge import load_knowledge
+    from cmlkb.knowledge.base import load_knowledge
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int)

@@ -55,9 +55,9 @@ def _setup(n: int, seed: int) -> tuple[Any, dict[str, str], list[dict[str, Any]]
     sys.path.insert(0, str(HERE))
     from generate import as_inputs, generate_cases
 
-    from cmlkb.case import normalise
-    from cmlkb.evaluate import selection_for
-    from cmlkb.knowledge import load_knowledge
+    from cmlkb.case.read import normalise
+    from cmlkb.knowledge.base import load_knowledge
+    from cmlkb.pipeline import selection_for
 
     kb = load_knowledge()
     selection = selection_for(kb)
@@ -73,8 +73,8 @@ def _setup(n: int, seed: int) -> tuple[Any, dict[str, str], list[dict[str, Any]]
 
 
 def worker_throughput(n: int, seed: int, sample: int) -> dict[str, Any]:
-    from cmlkb.evaluate import evaluate_case
-    from cmlkb.validation import format_text, validate
+    from cmlkb.case.validation import format_text, validate
+    from cmlkb.pipeline import evaluate_case
 
     out: dict[str, Any] = {"n": n}
     t = time.perf_counter()
@@ -137,7 +137,7 @@ def worker_throughput(n: int, seed: int, sample: int) -> dict[str, Any]:
 def worker_memory(n: int, seed: int) -> dict[str, Any]:
     import tracemalloc
 
-    from cmlkb.evaluate import evaluate_case
+    from cmlkb.pipeline import evaluate_case
 
     kb, selection, cases, _ = _setup(n + 1, seed)
     evaluate_case(cases[0], kb, selection)
@@ -163,40 +163,47 @@ GROUPS = (
         lambda f, fn: "/json/" in f or fn in ("<built-in method _json.scanstring>",),
     ),
     (
-        "cmlkb.durable adapter (fixpoint loop, drain, value checks)",
-        lambda f, fn: f.endswith("engine/durable.py"),
+        "cmlkb.reasoning.durable adapter (fixpoint loop, drain, value checks)",
+        lambda f, fn: f.endswith("engine/reasoning/durable.py"),
     ),
     (
-        "reasoner bookkeeping and conclusion building (cmlkb.reasoner, cmlkb.rules)",
-        lambda f, fn: f.endswith(("engine/reasoner.py", "engine/rules.py")),
+        "reasoner bookkeeping and conclusion building (reasoning.reasoner, reasoning.rules)",
+        lambda f, fn: f.endswith(("engine/reasoning/reasoner.py", "engine/reasoning/rules.py")),
     ),
     (
-        "case facts (cmlkb.facts: dates, Decimal scaling, paths)",
+        "case facts (cmlkb.case.facts: dates, Decimal scaling, paths)",
         lambda f, fn: (
-            f.endswith(("engine/facts.py", "engine/paths.py"))
+            f.endswith(("engine/case/facts.py", "engine/knowledge/paths.py"))
             or "/decimal" in f
             or "pathlib" in f
             or "posixpath" in f
         ),
     ),
-    ("result building (cmlkb.result)", lambda f, fn: f.endswith("engine/result.py")),
     (
-        "knowledge facts per case (cmlkb.knowledge_facts, rdflib)",
-        lambda f, fn: f.endswith("engine/knowledge_facts.py") or "/rdflib/" in f,
+        "result building (cmlkb.results.result)",
+        lambda f, fn: f.endswith("engine/results/result.py"),
+    ),
+    (
+        "knowledge facts per case (cmlkb.reasoning.knowledge_facts, rdflib)",
+        lambda f, fn: f.endswith("engine/reasoning/knowledge_facts.py") or "/rdflib/" in f,
     ),
 )
 ENTRY_POINTS = (
-    ("evaluate_case (total)", "engine/evaluate.py", "evaluate_case"),
-    ("  case_facts", "engine/facts.py", "case_facts"),
-    ("  infer", "engine/reasoner.py", "infer"),
-    ("    knowledge_facts (cached per process)", "engine/knowledge_facts.py", "knowledge_facts"),
-    ("    durable.run (5 strata)", "engine/durable.py", "run"),
+    ("evaluate_case (total)", "engine/pipeline.py", "evaluate_case"),
+    ("  case_facts", "engine/case/facts.py", "case_facts"),
+    ("  infer", "engine/reasoning/reasoner.py", "infer"),
+    (
+        "    knowledge_facts (cached per process)",
+        "engine/reasoning/knowledge_facts.py",
+        "knowledge_facts",
+    ),
+    ("    durable.run (5 strata)", "engine/reasoning/durable.py", "run"),
     ("      host.assert_fact", "durable/engine.py", "assert_fact"),
     ("      host.retract_fact", "durable/engine.py", "retract_fact"),
-    ("      conclude (derivation records)", "engine/reasoner.py", "conclude"),
-    ("  build_result", "engine/result.py", "build_result"),
-    ("    Inference.of_kind (linear scans)", "engine/reasoner.py", "of_kind"),
-    ("  input_digest", "engine/evaluate.py", "input_digest"),
+    ("      conclude (derivation records)", "engine/reasoning/reasoner.py", "conclude"),
+    ("  build_result", "engine/results/result.py", "build_result"),
+    ("    Inference.of_kind (linear scans)", "engine/reasoning/reasoner.py", "of_kind"),
+    ("  input_digest", "engine/case/read.py", "input_digest"),
 )
 
 
@@ -204,7 +211,7 @@ def worker_profile(n: int, seed: int) -> dict[str, Any]:
     import cProfile
     import pstats
 
-    from cmlkb.evaluate import evaluate_case
+    from cmlkb.pipeline import evaluate_case
 
     kb, selection, cases, _ = _setup(n + 1, seed)
     evaluate_case(cases[0], kb, selection)
@@ -260,12 +267,12 @@ def worker_phases() -> dict[str, Any]:
         phases.append((name, now - t))
         t = now
 
-    import cmlkb.cli
-    import cmlkb.evaluate as ev
-    import cmlkb.render
+    import cmlkb.interfaces.cli
+    import cmlkb.pipeline as ev
+    import cmlkb.results.text
 
     mark("import cmlkb (rdflib, yaml; the CLI and evaluate modules)")
-    from cmlkb.knowledge import load_knowledge
+    from cmlkb.knowledge.base import load_knowledge
 
     kb = load_knowledge()
     mark("load knowledge: parse the Turtle files (rdflib) and digest")
@@ -273,11 +280,11 @@ def worker_phases() -> dict[str, Any]:
     mark("selection: default editions (SPARQL, first rdflib query)")
     cases = ev.validated_cases([EXAMPLE], kb)
     mark("validate the case (jsonschema, pyshacl import, SHACL)")
-    from cmlkb.knowledge_facts import knowledge_facts
+    from cmlkb.reasoning.knowledge_facts import knowledge_facts
 
     knowledge_facts(kb)
     mark("knowledge facts: the application SPARQL queries")
-    from cmlkb.reasoner import compiled_rules
+    from cmlkb.reasoning.reasoner import compiled_rules
 
     compiled_rules(kb)
     mark("rule compilation and durable-rules registration")
@@ -491,7 +498,7 @@ def _explain(data: dict[str, Any]) -> list[str]:
     return [
         f"- **Warm evaluation**: about {engine / total:.0%} of the time is the rule engine"
         f" round trip (durable-rules' Python wrapper, its JSON serialisation of every fact"
-        f" and of the state after every action, the C engine and the cmlkb.durable loop)."
+        f" and of the state after every action, the C engine and the cmlkb.reasoning.durable loop)."
         f" Each case asserts ~{prof['asserts_per_case']:.0f} facts and retracts"
         f" ~{prof['retracts_per_case']:.0f}: its case facts and derived facts, once into"
         " each stratum that uses their kind (the knowledge facts are asserted once per"
@@ -573,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
         data[name] = step()
         print(f"bench: {name} done in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
-    from cmlkb.knowledge import load_knowledge
+    from cmlkb.knowledge.base import load_knowledge
 
     kb = load_knowledge()
     data["knowledge"] = f"{kb.version} ({kb.digest[:19]}...)"

@@ -8,6 +8,6 @@ Decision support for clinicians, not a medical device.
 """
 
 from cmlkb.errors import CmlkbError, InvalidInput
-from cmlkb.knowledge import KnowledgeBase, load_knowledge
+from cmlkb.knowledge.base import KnowledgeBase, load_knowledge
 
 __all__ = ["CmlkbError", "InvalidInput", "KnowledgeBase", "load_knowledge"]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cmlkb.cli import main
-from cmlkb.knowledge import KnowledgeBase, load_knowledge_from
+from cmlkb.interfaces.cli import main
+from cmlkb.knowledge.base import KnowledgeBase, load_knowledge_from
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,6 +75,6 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
 @pytest.fixture()
 def cli_kb(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> KnowledgeBase:
     """Make `cmlkb validate` and `cmlkb vocab`, run in-process, use the session's `kb`."""
-    monkeypatch.setattr("cmlkb.validation.load_knowledge", lambda: kb)
-    monkeypatch.setattr("cmlkb.vocab.load_knowledge", lambda: kb)
+    monkeypatch.setattr("cmlkb.interfaces.validate.load_knowledge", lambda: kb)
+    monkeypatch.setattr("cmlkb.interfaces.vocab.load_knowledge", lambda: kb)
     return kb

@@ -20,8 +20,8 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from cmlkb.check import check_knowledge, citation_findings, forbidden_citations
-from cmlkb.knowledge import CML, DRUG, KB, KnowledgeBase
+from cmlkb.knowledge.base import CML, DRUG, KB, KnowledgeBase
+from cmlkb.reasoning.check import check_knowledge, citation_findings, forbidden_citations
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +178,7 @@ def test_broken_copy_in_a_real_subprocess(project_root, tmp_path) -> None:
         [
             sys.executable,
             "-m",
-            "cmlkb.cli",
+            "cmlkb.interfaces.cli",
             "check",
             "--root",
             str(root),
@@ -308,7 +308,7 @@ def test_shipped_knowledge_passes(run_cli) -> None:
 @pytest.mark.java
 def test_shipped_knowledge_passes_with_the_reasoner_in_a_subprocess(project_root) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "cmlkb.cli", "check", "--format", "json"],
+        [sys.executable, "-m", "cmlkb.interfaces.cli", "check", "--format", "json"],
         capture_output=True,
         text=True,
         timeout=300,

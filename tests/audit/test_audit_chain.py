@@ -9,9 +9,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from cmlkb.audit import replay, verify
-from cmlkb.cli import main
-from cmlkb.store import RECORD_DIGEST, SEQUENCE, open_store
+from cmlkb.interfaces.audit import evaluate_again as pipeline_evaluate
+from cmlkb.interfaces.cli import main
+from cmlkb.provenance.audit import replay, verify
+from cmlkb.provenance.store import RECORD_DIGEST, SEQUENCE, open_store
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "cases").glob("*.json"))
 
@@ -36,7 +37,7 @@ def test_replay_every_example_identical(stored):
         ids = store.evaluation_ids()
         assert len(ids) == len(EXAMPLES)
         for ident in ids:
-            report = replay(store, ident)
+            report = replay(store, ident, pipeline_evaluate)
             assert report.identical, report.as_json()
 
 

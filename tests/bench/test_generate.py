@@ -12,8 +12,8 @@ from types import ModuleType
 
 import pytest
 
-from cmlkb.knowledge import load_knowledge
-from cmlkb.validation import format_text, validate
+from cmlkb.case.validation import format_text, validate
+from cmlkb.knowledge.base import load_knowledge
 
 GENERATE = Path(__file__).resolve().parents[2] / "bench" / "generate.py"
 

@@ -1,4 +1,4 @@
-"""cmlkb.durable, the one module that talks to durable-rules: every run leaves the engine
+"""cmlkb.reasoning.durable, the one module that talks to durable-rules: every run leaves the engine
 state empty, failures fail closed, and the clean-up holds over 100,000 runs."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from cmlkb import durable
 from cmlkb.errors import CmlkbError
+from cmlkb.reasoning import durable
 
 PAIR = {
     "pair": {
@@ -168,9 +168,9 @@ def test_reference_comparison_before_an_or_clause_filters():
 
 HUNDRED_K = textwrap.dedent("""
     import resource, sys
-    from cmlkb import durable
-    from cmlkb.knowledge import load_knowledge
-    from cmlkb.reasoner import compiled_rules
+    from cmlkb.reasoning import durable
+    from cmlkb.knowledge.base import load_knowledge
+    from cmlkb.reasoning.reasoner import compiled_rules
     N = int(sys.argv[1])
     # the first stratum of the shipped rules, as infer() runs it
     kb = load_knowledge()
@@ -229,11 +229,11 @@ def test_100000_runs_keep_memory_flat_and_match_every_time(tmp_path):
 FULL = textwrap.dedent("""
     import resource, sys
     from pathlib import Path
-    from cmlkb.case import load_case_files
-    from cmlkb.evaluate import evaluate_case, selection_for
-    from cmlkb.knowledge import load_knowledge
-    from cmlkb.validation import validate
-    from cmlkb import durable
+    from cmlkb.case.read import load_case_files
+    from cmlkb.pipeline import evaluate_case, selection_for
+    from cmlkb.knowledge.base import load_knowledge
+    from cmlkb.case.validation import validate
+    from cmlkb.reasoning import durable
     durable.RECYCLE_AFTER = 25  # delete and re-prime each state often: hundreds of deletes
     kb = load_knowledge()
     selection = selection_for(kb)

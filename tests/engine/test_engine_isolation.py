@@ -1,5 +1,5 @@
 """Each case is evaluated in its own engine state: no state leaks between cases, whether
-they are evaluated one after another, in a loop, or from threads (cmlkb.durable serialises
+they are evaluated one after another, in a loop, or from threads (cmlkb.reasoning.durable serialises
 every call into durable-rules with one lock)."""
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ def mixed_cases(kb) -> list[dict[str, Any]]:
         ),
         make_case(kb, bcr_abl1=[]),
     ]
-    from cmlkb.case import load_case_files
-    from cmlkb.validation import validate
+    from cmlkb.case.read import load_case_files
+    from cmlkb.case.validation import validate
 
     report = validate(load_case_files(EXAMPLES), kb)
     assert report.ok
@@ -107,9 +107,9 @@ def test_a_failing_run_does_not_poison_the_next_evaluation(kb):
     """A fact the engine refuses (a float) fails closed; the next case is unaffected."""
     import pytest
 
-    from cmlkb import durable
     from cmlkb.errors import CmlkbError
-    from cmlkb.reasoner import compiled_rules
+    from cmlkb.reasoning import durable
+    from cmlkb.reasoning.reasoner import compiled_rules
 
     case = make_case(kb, bcr_abl1=[bcr(6, 5.0)])
     before = comparable(evaluate(kb, case).result)

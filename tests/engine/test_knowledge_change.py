@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from casekit import analysis, bcr, evaluate, make_case, status
 
-from cmlkb.knowledge import KnowledgeBase, load_knowledge_from
+from cmlkb.knowledge.base import KnowledgeBase, load_knowledge_from
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,7 +113,8 @@ def test_an_added_mutation_row_excludes_its_drug(kb, added_mutation):
 
 
 def test_engine_caches_are_keyed_by_digest(kb, moved_6m_bound):
-    from cmlkb import knowledge_facts, reasoner, result
+    from cmlkb.reasoning import knowledge_facts, reasoner
+    from cmlkb.results import result
 
     evaluate(kb, make_case(kb, bcr_abl1=[bcr(6, 1.5)]))
     evaluate(moved_6m_bound, make_case(moved_6m_bound, bcr_abl1=[bcr(6, 1.5)]))

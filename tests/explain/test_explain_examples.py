@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cmlkb.cli import main
-from cmlkb.evaluate import evaluate_case, selection_for, validated_cases
-from cmlkb.explain import _graph_into, explanation, render_text
-from cmlkb.knowledge import load_knowledge
-from cmlkb.store import memory_store
+from cmlkb.interfaces.cli import main
+from cmlkb.knowledge.base import load_knowledge
+from cmlkb.pipeline import evaluate_case, selection_for, validated_cases
+from cmlkb.provenance.explain import graph_into, explanation, render_text
+from cmlkb.provenance.store import memory_store
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "cases"
 T315I = EXAMPLES / "04-t315i-after-dasatinib-failure-cardiovascular.json"
@@ -20,7 +20,7 @@ def _explain(path: Path, drug: str, why_not: bool = False) -> dict:
     kb = load_knowledge()
     ev = evaluate_case(validated_cases([path], kb)[0], kb, selection_for(kb))
     store = memory_store()
-    return explanation(store, _graph_into(store, ev, kb), drug, why_not)
+    return explanation(store, graph_into(store, ev, kb), drug, why_not)
 
 
 def _premises(node: dict) -> list[dict]:

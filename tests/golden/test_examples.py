@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from cmlkb.evaluate import evaluate_case, selection_for, validated_cases
-from cmlkb.knowledge import KnowledgeBase
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.pipeline import evaluate_case, selection_for, validated_cases
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = Path(__file__).parent / "expected"

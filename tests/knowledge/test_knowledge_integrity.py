@@ -11,8 +11,8 @@ import pytest
 from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, SKOS
 
-from cmlkb.check import Finding, check_knowledge
-from cmlkb.knowledge import CML, SRC, KnowledgeBase
+from cmlkb.knowledge.base import CML, SRC, KnowledgeBase
+from cmlkb.reasoning.check import Finding, check_knowledge
 
 CMLKB_BASE = "https://w3id.org/cmlkb/"
 EXPECTED_FILES = {
@@ -168,6 +168,6 @@ def test_check_knowledge_finds_no_violation(kb: KnowledgeBase) -> None:
 @pytest.mark.java
 def test_knowledge_is_owl_consistent(kb: KnowledgeBase) -> None:
     """Depends on the curated knowledge and Java: HermiT finds the KB consistent."""
-    from cmlkb.check import owl_findings
+    from cmlkb.reasoning.check import owl_findings
 
     assert violations(owl_findings(kb.graph)) == []

@@ -1,4 +1,4 @@
-"""OWL consistency with HermiT (cmlkb.owl) on tiny graphs, and the no-Java fallback."""
+"""OWL consistency with HermiT (cmlkb.knowledge.owl) on tiny graphs, and the no-Java fallback."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal, URIRef, namespace
 
-from cmlkb import owl
-from cmlkb.check import owl_findings
-from cmlkb.knowledge import CML, DRUG
+from cmlkb.knowledge import owl
+from cmlkb.knowledge.base import CML, DRUG
+from cmlkb.reasoning.check import owl_findings
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from cmlkb.evaluate import evaluate_case, selection_for
-from cmlkb.knowledge import KnowledgeBase
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.pipeline import evaluate_case, selection_for
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = sorted((ROOT / "tests" / "options" / "expected").glob("*.json"))
@@ -27,7 +27,7 @@ def _normalised(case: dict[str, Any], kb: KnowledgeBase) -> dict[str, Any]:
     """Validate and normalise a case dict as `cmlkb evaluate` does (via a temp file)."""
     import tempfile
 
-    from cmlkb.evaluate import validated_cases
+    from cmlkb.pipeline import validated_cases
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "case.json"
@@ -67,7 +67,7 @@ def test_at_least_six_new_examples_are_checked() -> None:
 
 
 def test_every_option_reason_is_explained_and_sourced(results, kb: KnowledgeBase) -> None:
-    from cmlkb.rules import load_rulebase
+    from cmlkb.reasoning.rules import load_rulebase
 
     rule_ids = set(load_rulebase(kb).by_id())
     seen = 0
@@ -247,7 +247,7 @@ def test_a_case_without_unverified_options_lists_no_unverified_action(results) -
 
 
 def test_clinician_text_marks_unverified_options_and_actions(kb: KnowledgeBase) -> None:
-    from cmlkb.render import clinician_text
+    from cmlkb.results.text import clinician_text
 
     result = _evaluate(_load("08-imatinib-dose-escalation.json"), kb)
     text = clinician_text(result)

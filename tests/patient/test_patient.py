@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cmlkb.evaluate import evaluate_case, selection_for, validated_cases
-from cmlkb.knowledge import KnowledgeBase
-from cmlkb.patient import flesch_kincaid_grade, patient_summary
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.pipeline import evaluate_case, selection_for, validated_cases
+from cmlkb.results.patient import flesch_kincaid_grade, patient_summary
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples" / "cases").glob("*.json"))
@@ -54,7 +54,7 @@ def test_reading_level(summaries, name: str) -> None:
 
 
 def _internal_identifiers(kb: KnowledgeBase, evaluations) -> list[str]:
-    from cmlkb.rules import load_rulebase
+    from cmlkb.reasoning.rules import load_rulebase
 
     codes = set(load_rulebase(kb).by_id())
     for e in evaluations.values():
@@ -178,7 +178,7 @@ def test_mentions_the_right_drugs_and_options(summaries, name: str) -> None:
 
 
 def test_every_excluded_drug_is_named_with_a_reason(summaries, evaluations, kb) -> None:
-    from cmlkb.patient import plain_labels
+    from cmlkb.results.patient import plain_labels
 
     labels = plain_labels(kb)
     for name, e in evaluations.items():
@@ -205,7 +205,7 @@ def test_cli_patient_format_is_the_same_text(run_cli, summaries) -> None:
 
 def test_text_follows_the_knowledge_labels(evaluations, kb: KnowledgeBase) -> None:
     """Built from the KB: a changed plain label changes the summary (no per-case text)."""
-    from cmlkb import patient
+    from cmlkb.results import patient
 
     e = evaluations["08-imatinib-dose-escalation.json"]
     labels = json.loads(json.dumps(patient.plain_labels(kb)))

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from casekit import at, bcr, history, run
 
-from cmlkb.patient import flesch_kincaid_grade, patient_summary
-from cmlkb.render import clinician_text
+from cmlkb.results.patient import flesch_kincaid_grade, patient_summary
+from cmlkb.results.text import clinician_text
 
 STOP = "2023-01-02"
 MAX_GRADE = 8.0  # as tests/patient/test_patient.py

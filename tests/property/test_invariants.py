@@ -11,9 +11,9 @@ from casekit import PROJECT_ROOT, analysis, at, bcr, evaluate, history, make_cas
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cmlkb import vocab
-from cmlkb.knowledge import load_knowledge_from
-from cmlkb.result import ranks
+from cmlkb.knowledge import vocab
+from cmlkb.knowledge.base import load_knowledge_from
+from cmlkb.results.result import ranks
 
 KB = load_knowledge_from(PROJECT_ROOT)
 GLOBAL = ["imatinib", "dasatinib", "nilotinib", "bosutinib", "ponatinib", "asciminib"]

@@ -9,9 +9,9 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import PROV
 
-from cmlkb.evaluate import evaluate_case, selection_for, validated_cases
-from cmlkb.knowledge import CML, load_knowledge
-from cmlkb.provenance import evaluation_graph, validate_provenance
+from cmlkb.knowledge.base import CML, load_knowledge
+from cmlkb.pipeline import evaluate_case, selection_for, validated_cases
+from cmlkb.provenance.graph import evaluation_graph, validate_provenance
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "cases").glob("*.json"))
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from cmlkb.check import QcQuery, parse_qc_query, qc_findings, qc_queries, run_qc_query
 from cmlkb.errors import CmlkbError
-from cmlkb.knowledge import bind_prefixes
+from cmlkb.knowledge.base import bind_prefixes
+from cmlkb.reasoning.check import QcQuery, parse_qc_query, qc_findings, qc_queries, run_qc_query
 
 FIXTURES = Path(__file__).parent / "fixtures"
 QUERIES = qc_queries()

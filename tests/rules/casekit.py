@@ -20,11 +20,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from cmlkb.case import CaseInput, latest_date, parse_json
-from cmlkb.evaluate import Evaluation, evaluate_case, selection_for
-from cmlkb.knowledge import KnowledgeBase, load_knowledge_from
-from cmlkb.reasoner import FactRecord
-from cmlkb.validation import format_text, validate
+from cmlkb.case.read import CaseInput, latest_date, parse_json
+from cmlkb.case.validation import format_text, validate
+from cmlkb.knowledge.base import KnowledgeBase, load_knowledge_from
+from cmlkb.pipeline import Evaluation, evaluate_case, selection_for
+from cmlkb.reasoning.reasoner import FactRecord
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RULES_DIR = PROJECT_ROOT / "rules"

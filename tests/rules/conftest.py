@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from casekit import BASE, make_case
 
-from cmlkb.knowledge import KnowledgeBase
+from cmlkb.knowledge.base import KnowledgeBase
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from casekit import (
     run,
 )
 
-from cmlkb.render import headline
+from cmlkb.results.text import headline
 
 
 def acts(ev):
@@ -302,7 +302,7 @@ def test_approved_dose_recorded_asks_for_no_dose_check(kb):
 
 
 def test_patient_text_lists_the_dose_check_and_the_change(kb):
-    from cmlkb.patient import patient_summary
+    from cmlkb.results.patient import patient_summary
 
     ev = run(kb, therapies=[{"drug": "imatinib", "start": START}], bcr_abl1=[bcr(6, 15.0)])
     text = patient_summary(ev, kb)
@@ -312,7 +312,7 @@ def test_patient_text_lists_the_dose_check_and_the_change(kb):
 
 
 def test_patient_text_does_not_delay_a_change_forced_by_a_mutation(kb):
-    from cmlkb.patient import patient_summary
+    from cmlkb.results.patient import patient_summary
 
     ev = run(
         kb,

@@ -54,7 +54,7 @@ def test_in_vitro_rows_never_exclude(kb):
 
 
 def test_every_in_vitro_or_u_tagged_sensitivity_statement_is_not_an_exclusion(kb):
-    from cmlkb.knowledge_facts import knowledge_facts
+    from cmlkb.reasoning.knowledge_facts import knowledge_facts
 
     rows = [k.fact for k in knowledge_facts(kb) if k.fact["kind"] == "sensitivity"]
     weak = [r for r in rows if r["basis"] == "in-vitro" or r["evidence"].startswith("U")]

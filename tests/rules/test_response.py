@@ -317,8 +317,8 @@ def _validated_report(kb, value_text):
 
     from casekit import make_raw
 
-    from cmlkb.case import CaseInput, parse_json
-    from cmlkb.validation import validate
+    from cmlkb.case.read import CaseInput, parse_json
+    from cmlkb.case.validation import validate
 
     raw = make_raw(bcr_abl1=[bcr(3, 5.0), bcr(6, 1.5)])
     text = json.dumps(raw).replace('"is_percent": 1.5', f'"is_percent": {value_text}')

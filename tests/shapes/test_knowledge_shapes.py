@@ -16,8 +16,8 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 
-from cmlkb.check import load_shapes, shacl_report
-from cmlkb.knowledge import PREFIXES
+from cmlkb.knowledge.base import PREFIXES
+from cmlkb.reasoning.check import load_shapes, shacl_report
 
 HERE = Path(__file__).parent / "knowledge"
 SHAPES_NS = "https://w3id.org/cmlkb/shapes/knowledge#"

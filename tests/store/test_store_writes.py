@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from cmlkb.audit import verify
-from cmlkb.store import open_store, store_path
+from cmlkb.provenance.audit import verify
+from cmlkb.provenance.store import open_store, store_path
 
 ROOT = Path(__file__).resolve().parents[2]
 T315I = ROOT / "examples" / "cases" / "04-t315i-after-dasatinib-failure-cardiovascular.json"
@@ -22,9 +22,9 @@ T315I = ROOT / "examples" / "cases" / "04-t315i-after-dasatinib-failure-cardiova
 WRITER = textwrap.dedent(f"""
     import sys
     from pathlib import Path
-    from cmlkb.evaluate import evaluate_case, selection_for, validated_cases
-    from cmlkb.knowledge import load_knowledge
-    from cmlkb.store import open_store
+    from cmlkb.pipeline import evaluate_case, selection_for, validated_cases
+    from cmlkb.knowledge.base import load_knowledge
+    from cmlkb.provenance.store import open_store
     kb = load_knowledge(); sel = selection_for(kb)
     case = validated_cases([Path({str(T315I)!r})], kb)[0]
     with open_store(sys.argv[1]) as store:

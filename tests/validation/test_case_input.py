@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from cmlkb.case import CaseInput, latest_date, load_case_files, normalise
+from cmlkb.case.read import CaseInput, latest_date, load_case_files, normalise
 
 SHAPES = Path(__file__).parents[1] / "shapes" / "case" / "valid"
 EXAMPLES = Path(__file__).parents[2] / "examples" / "cases"

@@ -11,8 +11,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cmlkb.case import CaseInput, load_case_files
-from cmlkb.validation import validate
+from cmlkb.case.read import CaseInput, load_case_files
+from cmlkb.case.validation import validate
 
 BASE = json.loads(
     (Path(__file__).parents[1] / "shapes" / "case" / "valid" / "full-case.json").read_text(),

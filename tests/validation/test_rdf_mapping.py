@@ -10,8 +10,7 @@ import pytest
 import rdflib.namespace as ns
 from rdflib import Literal, URIRef
 
-from cmlkb import paths
-from cmlkb.case import (
+from cmlkb.case.read import (
     format_path,
     iri_of,
     json_path_of,
@@ -21,7 +20,8 @@ from cmlkb.case import (
     property_keys,
     to_rdf,
 )
-from cmlkb.knowledge import CML
+from cmlkb.knowledge import paths
+from cmlkb.knowledge.base import CML
 
 VALID = Path(__file__).parents[1] / "shapes" / "case" / "valid"
 

@@ -10,11 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cmlkb.case import load_case_files
-from cmlkb.cli import main
-from cmlkb.knowledge import load_knowledge, load_knowledge_from
-from cmlkb.validation import validate
-from cmlkb.vocab import vocabularies
+from cmlkb.case.read import load_case_files
+from cmlkb.case.validation import validate
+from cmlkb.interfaces.cli import main
+from cmlkb.knowledge.base import load_knowledge, load_knowledge_from
+from cmlkb.knowledge.vocab import vocabularies
 
 VALID = Path(__file__).parents[1] / "shapes" / "case" / "valid"
 EXAMPLES = Path(__file__).parents[2] / "examples" / "cases"

@@ -12,10 +12,10 @@ import pytest
 import rdflib.namespace as ns
 from rdflib import Graph, Literal, URIRef
 
-from cmlkb.case import iri_of, load_case_files
-from cmlkb.cli import main
-from cmlkb.knowledge import CML
-from cmlkb.validation import _shacl, validate
+from cmlkb.case.read import iri_of, load_case_files
+from cmlkb.case.validation import _shacl, validate
+from cmlkb.interfaces.cli import main
+from cmlkb.knowledge.base import CML
 
 HERE = Path(__file__).parent
 EXPECTED = json.loads((HERE / "invalid" / "expected.json").read_text())

@@ -11,10 +11,7 @@ ordinary variables (an unbound optional parameter simply ranges over the data).
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
-import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -22,8 +19,10 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from cmlkb import paths
 from cmlkb.errors import InvalidInput
+from cmlkb.knowledge import paths
+from cmlkb.provenance.graph import evaluation_iri, expand
+from cmlkb.results.result import compact
 
 FOLDERS = ("audit", "explain")
 _PARAM = re.compile(r"^#\s+(\w+)\s+\((\w+),\s*(required|optional)\):\s*(.*)$")
@@ -76,7 +75,6 @@ def load_query(name: str) -> NamedQuery:
 
 
 def _term(param: Parameter, value: str) -> Any:
-    from cmlkb.provenance import evaluation_iri, expand
 
     if param.type == "evaluation":
         return ox.NamedNode(str(evaluation_iri(value)))
@@ -103,7 +101,6 @@ def bind(text: str, terms: dict[str, Any]) -> str:
 def python_value(term: Any) -> Any:
     """A query result term as plain Python: IRIs compacted (stmt:x), numbers as numbers,
     booleans as booleans, other literals as text; None when unbound."""
-    from cmlkb.result import compact
 
     if term is None:
         return None
@@ -142,7 +139,7 @@ def run_query(store: Any, name: str, params: dict[str, Any]) -> tuple[list[str],
     return columns, rows
 
 
-def _parse_params(items: list[str]) -> dict[str, str]:
+def parse_params(items: list[str]) -> dict[str, str]:
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -161,22 +158,3 @@ def format_table(columns: list[str], rows: list[dict]) -> str:
     for row in cells:
         lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     return "\n".join(lines) + f"\n({len(rows)} rows)\n"
-
-
-def run(args: argparse.Namespace) -> int:
-    from cmlkb.store import open_store
-
-    params = _parse_params(args.param)
-    load_query(args.name)  # an unknown name is a usage error before the store is opened
-    with open_store(args.store, create=False) as store:
-        columns, rows = run_query(store, args.name, params)
-    if args.format == "json":
-        sys.stdout.write(
-            json.dumps(
-                {"query": args.name, "columns": columns, "rows": rows}, indent=2, ensure_ascii=False
-            )
-            + "\n"
-        )
-    else:
-        sys.stdout.write(format_table(columns, rows))
-    return 0

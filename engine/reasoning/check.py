@@ -6,8 +6,9 @@ Four steps, each reporting `Finding`s graded violation / warning / info:
    inference 'none' (the schema is in the same graph, so rdfs:subClassOf is visible).
 2. QC queries (queries/qc/*.rq): SPARQL SELECTs over the whole graph that must return no
    rows; each file's header gives its title, why and severity. Run on pyoxigraph, once each.
-3. OWL 2 consistency with HermiT (cmlkb.owl); skipped with a warning when there is no Java.
-4. Rule lint (cmlkb.rules.lint_rules).
+3. OWL 2 consistency with HermiT (cmlkb.knowledge.owl); skipped with a warning when there
+   is no Java.
+4. Rule lint (cmlkb.reasoning.rules.lint_rules).
 5. Citations (`citation_findings`): no knowledge literal, Turtle comment, rule string or
    query file cites the internal curation sheet ("fact sheet 1.2", its register ids
    S1..S28) or says "from memory"; users cannot open that document, so every citation
@@ -20,9 +21,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-import time
-from argparse import Namespace
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,15 +28,16 @@ from pathlib import Path
 from rdflib import Graph, Literal, Node, URIRef
 from rdflib.namespace import SH, XSD
 
-from cmlkb import paths
 from cmlkb.errors import CmlkbError
-from cmlkb.knowledge import (
+from cmlkb.knowledge import owl, paths
+from cmlkb.knowledge.base import (
     PREFIXES,
     KnowledgeBase,
     bind_prefixes,
-    load_knowledge,
-    load_knowledge_from,
+    knowledge_files,
+    rule_files,
 )
+from cmlkb.reasoning.rules import lint_rules
 
 SEVERITIES = ("violation", "warning", "info")
 _SH_SEVERITY = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
@@ -263,7 +262,6 @@ def qc_findings(graph: Graph, queries: Iterable[QcQuery] | None = None) -> list[
 
 def owl_findings(graph: Graph) -> list[Finding]:
     """HermiT consistency as findings: inconsistency is a violation, no Java a warning."""
-    from cmlkb import owl
 
     focus = "ontology/cmlkb.ttl + ontology/knowledge/"
     try:
@@ -304,7 +302,6 @@ def owl_findings(graph: Graph) -> list[Finding]:
 
 def rule_findings(kb: KnowledgeBase) -> list[Finding]:
     """Findings of the rule linter (cmlkb.rules.lint_rules), focus 'file: rule id'."""
-    from cmlkb.rules import lint_rules
 
     return [
         Finding(p.severity, "rules", f"rules/{p.file}: {p.rule}", p.message) for p in lint_rules(kb)
@@ -384,8 +381,6 @@ def citation_findings(kb: KnowledgeBase) -> list[Finding]:
     Turtle files (focus: file:line), every string of each rule (focus: file: rule id) and
     the query files (focus: file:line)."""
     import yaml
-
-    from cmlkb.knowledge import knowledge_files, rule_files
 
     graph = bind_prefixes(kb.graph)
     findings: list[Finding] = []
@@ -494,21 +489,3 @@ def format_json(kb: KnowledgeBase, findings: list[Finding], seconds: float) -> s
         "findings": [asdict(f) for f in findings],
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
-
-
-def run(args: Namespace) -> int:
-    """`cmlkb check [--format text|json] [--no-reasoner] [--root DIR]`: exit 1 on a violation."""
-    started = time.perf_counter()
-    root = getattr(args, "root", None)
-    if root:
-        root_path = Path(root)
-        if not (root_path / "ontology").is_dir():
-            raise CmlkbError(f"--root {root}: no ontology/ folder there")
-        kb = load_knowledge_from(root_path)
-    else:
-        kb = load_knowledge()
-    findings = check_knowledge(kb, reasoner=not getattr(args, "no_reasoner", False))
-    seconds = time.perf_counter() - started
-    formatter = format_json if getattr(args, "format", "text") == "json" else format_text
-    print(formatter(kb, findings, seconds), file=sys.stdout)
-    return 1 if has_violation(findings) else 0

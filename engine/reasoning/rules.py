@@ -22,7 +22,9 @@ from typing import Any
 
 import yaml
 
+from cmlkb.case.facts import fact_schema_at
 from cmlkb.errors import CmlkbError
+from cmlkb.knowledge.base import CML, SRC, rule_files
 
 REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
 TEMPLATE_REF = re.compile(r"\{\$([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -474,7 +476,6 @@ def _conclusion_refs(value: Any) -> list[Ref]:
 
 def source_iris(kb: Any) -> set[str]:
     """Declared sources as 'src:<name>' strings."""
-    from cmlkb.knowledge import CML, SRC
 
     rows = kb.select(f"SELECT ?s WHERE {{ ?s a <{CML.Source}> }}")
     return {"src:" + r["s"][len(str(SRC)) :] for r in rows if r["s"].startswith(str(SRC))}
@@ -482,8 +483,6 @@ def source_iris(kb: Any) -> set[str]:
 
 def lint_rules(kb: Any) -> list[RuleProblem]:
     """Every problem in the rule files of `kb` (syntax, references, strata, style)."""
-    from cmlkb.facts import fact_schema_at
-    from cmlkb.knowledge import rule_files
 
     schema = fact_schema_at(kb.root)
     rules, problems = load_rule_files(rule_files(kb.root))
@@ -496,8 +495,6 @@ def lint_rules(kb: Any) -> list[RuleProblem]:
 
 def load_rulebase(kb: Any) -> RuleBase:
     """The rule base of `kb`, stratified; raises CmlkbError naming every violation."""
-    from cmlkb.facts import fact_schema_at
-    from cmlkb.knowledge import rule_files
 
     schema = fact_schema_at(kb.root)
     rules, problems = load_rule_files(rule_files(kb.root))

@@ -12,6 +12,7 @@ an IS of 0.1 stays exactly 0.1.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 import warnings
@@ -24,9 +25,9 @@ from urllib.parse import quote, unquote
 
 from rdflib import RDF, Graph, URIRef
 
-from cmlkb import paths
-from cmlkb.knowledge import CASE, CML, KnowledgeBase
-from cmlkb.vocab import vocabularies
+from cmlkb.knowledge import paths
+from cmlkb.knowledge.base import CASE, CML, KnowledgeBase
+from cmlkb.knowledge.vocab import vocabularies
 
 CASE_BASE = str(CASE)
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -325,3 +326,8 @@ def to_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> Graph:
             graph.add((obj, RDF.type, rng))
     graph.bind("cml", CML)
     return graph
+
+
+def input_digest(case: dict[str, Any]) -> str:
+    canonical = json.dumps(case, sort_keys=True, default=str, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()

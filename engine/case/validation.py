@@ -20,15 +20,12 @@ sh:message (layer 3).
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 from typing import Any, ClassVar
 
 import jsonschema
@@ -37,20 +34,19 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.plugins.sparql import prepareQuery
 
-from cmlkb import paths
-from cmlkb.case import (
+from cmlkb.case.read import (
     CaseInput,
     case_id_of,
     format_path,
     json_path_parts,
-    load_case_files,
     mutation_names,
     normalise,
     property_keys,
     to_rdf,
 )
-from cmlkb.knowledge import KnowledgeBase, load_knowledge
-from cmlkb.vocab import VOCABULARY_CLASSES, codes
+from cmlkb.knowledge import paths
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.knowledge.vocab import VOCABULARY_CLASSES, codes
 
 VOCABULARY_KEYWORD = "x-cmlkb-vocabulary"
 
@@ -474,15 +470,3 @@ def format_text(report: ValidationReport) -> str:
         f"{len(report.violations)} problem(s), {len(report.warnings)} warning(s)"
     )
     return "\n".join(lines)
-
-
-def run(args: argparse.Namespace) -> int:
-    """`cmlkb validate FILE... [--format text|json]`: exit 2 on any violation."""
-    inputs = load_case_files([Path(f) for f in args.files])
-    report = validate(inputs, load_knowledge())
-    if getattr(args, "format", "text") == "json":
-        print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
-    else:
-        print(format_text(report))
-    sys.stdout.flush()
-    return 0 if report.ok else 2

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from cmlkb.knowledge import KnowledgeBase
-from cmlkb.reasoner import FactRecord, Inference
+from cmlkb.knowledge.base import PREFIXES, KnowledgeBase
+from cmlkb.reasoning.reasoner import FactRecord, Inference
 
 DISCLAIMER = (
     "cmlkb is decision support for clinicians, not a medical device: every conclusion must "
@@ -36,7 +36,6 @@ _ranks: dict[str, dict[str, dict[str, int]]] = {}
 
 def compact(iri: str) -> str:
     """'https://w3id.org/cmlkb/source/x' -> 'src:x' for the project's namespaces."""
-    from cmlkb.knowledge import PREFIXES
 
     for prefix, ns in PREFIXES.items():
         if iri.startswith(str(ns)):

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from cmlkb import paths
+from cmlkb.knowledge import paths
 
 DAYS_PER_MONTH = Decimal("30.4375")  # 365.25 / 12: the calendar, not a clinical threshold
 

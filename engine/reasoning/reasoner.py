@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cmlkb import durable
+from cmlkb.case.facts import CaseFact
 from cmlkb.errors import CmlkbError
-from cmlkb.facts import CaseFact
-from cmlkb.knowledge import KnowledgeBase
-from cmlkb.knowledge_facts import KnowledgeFact, knowledge_facts
-from cmlkb.rules import (
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.reasoning import durable
+from cmlkb.reasoning.knowledge_facts import KnowledgeFact, knowledge_facts
+from cmlkb.reasoning.rules import (
     Ref,
     Rule,
     RuleBase,

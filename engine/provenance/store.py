@@ -4,7 +4,7 @@
 Location: `--store PATH`, else the environment variable CMLKB_STORE, else `./audit-store`.
 
 What it holds:
-- each evaluation as the named graph `eval:<id>`: its provenance (cmlkb.provenance), the
+- each evaluation as the named graph `eval:<id>`: its provenance (cmlkb.provenance.graph), the
   input case (cml:inputJson, canonical JSON), the result (cml:resultJson) and the hash
   chain fields: cml:sequenceNumber, cml:previousRecordDigest, cml:recordDigest;
 - an index in the default graph: `eval:<id> cml:sequenceNumber n ; cml:recordDigest d`;
@@ -28,17 +28,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import pyoxigraph as ox
 
+from cmlkb.case.read import parse_json
 from cmlkb.errors import CmlkbError, InvalidInput
-from cmlkb.knowledge import CML, KnowledgeBase
-from cmlkb.provenance import canonical_json, evaluation_graph, evaluation_iri, knowledge_iri
-
-if TYPE_CHECKING:
-    from cmlkb.evaluate import Evaluation
+from cmlkb.knowledge.base import CML, KnowledgeBase, digest_files
+from cmlkb.provenance.graph import canonical_json, evaluation_graph, evaluation_iri, knowledge_iri
+from cmlkb.results.evaluation import Evaluation
 
 ENV_VAR = "CMLKB_STORE"
 DEFAULT_LOCATION = "audit-store"
@@ -122,7 +121,6 @@ class AuditStore:
         """Keep a knowledge version once per digest: its triples and its files' bytes."""
         if self.has_knowledge(kb.digest):
             return
-        from cmlkb.knowledge import digest_files
 
         if digest_files(kb.files, kb.root) != kb.digest:
             raise CmlkbError(
@@ -277,7 +275,6 @@ class AuditStore:
         return value
 
     def stored_input(self, graph: ox.NamedNode) -> dict[str, Any]:
-        from cmlkb.case import parse_json
 
         return dict(parse_json(self.literal(graph, INPUT_JSON)))
 

@@ -10,20 +10,17 @@ in-memory store holding the provenance of a case file evaluated on the spot (not
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
 from cmlkb.errors import InvalidInput
-from cmlkb.queries import run_query
+from cmlkb.provenance.graph import evaluation_graph, evaluation_iri
+from cmlkb.provenance.queries import run_query
 
 
-def _graph_into(store: Any, evaluation: Any, kb: Any) -> ox.NamedNode:
-    from cmlkb.provenance import evaluation_graph, evaluation_iri
+def graph_into(store: Any, evaluation: Any, kb: Any) -> ox.NamedNode:
 
     g = ox.NamedNode(str(evaluation_iri(evaluation.evaluation_id)))
     data = evaluation_graph(evaluation, kb).serialize(format="nt", encoding="utf-8")
@@ -223,32 +220,3 @@ def render_text(exp: dict[str, Any]) -> str:
         rules = ", ".join(_rule_text(d["rule"]) for d in reason["derivations"])
         lines.append(f"  also (weaker, not decisive): {_fact_text(reason['fact'])} <- {rules}")
     return "\n".join(lines) + "\n"
-
-
-def run(args: argparse.Namespace) -> int:
-    from cmlkb.store import memory_store, open_store
-
-    target = Path(args.target)
-    if target.suffix.lower() in (".json", ".jsonl") or target.is_file():
-        from cmlkb.evaluate import evaluate_case, selection_for, validated_cases
-        from cmlkb.knowledge import load_knowledge
-
-        if not target.is_file():
-            raise InvalidInput(f"{args.target}: no such case file")
-        kb = load_knowledge()
-        selection = selection_for(kb, args.guideline)
-        cases = validated_cases([target], kb)
-        if len(cases) != 1:
-            raise InvalidInput(f"{args.target}: explain takes one case; found {len(cases)}")
-        evaluation = evaluate_case(cases[0], kb, selection)
-        store = memory_store()
-        graph = _graph_into(store, evaluation, kb)
-        exp = explanation(store, graph, args.drug, args.why_not)
-    else:
-        with open_store(args.store, create=False) as store:
-            exp = explanation(store, store.find(args.target), args.drug, args.why_not)
-    if args.format == "json":
-        sys.stdout.write(json.dumps(exp, indent=2, ensure_ascii=False) + "\n")
-    else:
-        sys.stdout.write(render_text(exp))
-    return 0

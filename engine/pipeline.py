@@ -1,39 +1,38 @@
-"""`cmlkb evaluate`: validated cases through the rules to an explained recommendation.
+"""The one pipeline every front door calls: validated cases -> case facts -> rules ->
+derivations -> the contract result, as an Evaluation; and its output formats.
 
 Every case is validated first; if any is invalid nothing is evaluated and nothing is
-stored (contract). Each evaluation runs in its own engine state (cmlkb.durable).
+stored (contract). Each evaluation runs in its own engine state (cmlkb.reasoning.durable).
 """
 
 from __future__ import annotations
 
-import argparse
-import hashlib
 import json
-import sys
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cmlkb.case.facts import case_facts
+from cmlkb.case.read import input_digest, load_case_files
+from cmlkb.case.validation import format_text, validate
 from cmlkb.errors import InvalidInput
-from cmlkb.facts import case_facts
-from cmlkb.knowledge import KnowledgeBase, load_knowledge
-from cmlkb.reasoner import Inference, infer
-from cmlkb.result import build_result
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.provenance.graph import evaluation_graph
+from cmlkb.reasoning.reasoner import infer
+from cmlkb.results.evaluation import Evaluation
+from cmlkb.results.patient import patient_summary
+from cmlkb.results.result import build_result
+from cmlkb.results.text import clinician_text
 
-
-@dataclass
-class Evaluation:
-    """One evaluation: the normalised input, the inference and the contract result."""
-
-    evaluation_id: str
-    case: dict[str, Any]
-    selection: dict[str, str]
-    inference: Inference
-    result: dict[str, Any]
-    input_digest: str
-    started_at: str
+__all__ = [
+    "Evaluation",
+    "evaluate_case",
+    "input_digest",
+    "render",
+    "selection_for",
+    "validated_cases",
+]
 
 
 def _codes(kb: KnowledgeBase, cls: str, family: str | None, default_only: bool) -> list[str]:
@@ -84,11 +83,6 @@ def selection_for(
     return chosen
 
 
-def input_digest(case: dict[str, Any]) -> str:
-    canonical = json.dumps(case, sort_keys=True, default=str, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def evaluate_case(
     case: dict[str, Any],
     kb: KnowledgeBase,
@@ -107,9 +101,6 @@ def evaluate_case(
 
 def validated_cases(files: list[Path], kb: KnowledgeBase) -> list[dict[str, Any]]:
     """Validate every file; raise InvalidInput listing every problem if any is invalid."""
-    from cmlkb.case import load_case_files
-    from cmlkb.validation import format_text, validate
-
     inputs = load_case_files(files)
     report = validate(inputs, kb)
     if not report.ok:
@@ -119,18 +110,18 @@ def validated_cases(files: list[Path], kb: KnowledgeBase) -> list[dict[str, Any]
     return [report.cases[i.case_id] for i in inputs if i.case_id in report.cases]
 
 
-def run(args: argparse.Namespace) -> int:
-    from cmlkb.render import render
-
-    kb = load_knowledge()
-    selection = selection_for(kb, args.guideline, args.nccn, args.classification)
-    cases = validated_cases([Path(f) for f in args.files], kb)
-    evaluations = [evaluate_case(case, kb, selection) for case in cases]
-    if not args.no_store:
-        from cmlkb.store import open_store
-
-        with open_store(args.store) as store:
-            for evaluation in evaluations:
-                store.add(evaluation, kb)
-    sys.stdout.write(render(evaluations, kb, args.format))
-    return 0
+def render(evaluations: list[Evaluation], kb: KnowledgeBase, fmt: str) -> str:
+    """The evaluations in an output format: `json` (the contract), `turtle`/`jsonld` (the
+    provenance graph), `patient` (plain words) or `text` (for a clinician)."""
+    if fmt == "json":
+        results = [e.result for e in evaluations]
+        data: Any = results[0] if len(results) == 1 else results
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if fmt in ("turtle", "jsonld"):
+        graph = evaluation_graph(evaluations[0], kb)
+        for e in evaluations[1:]:
+            graph += evaluation_graph(e, kb)
+        return graph.serialize(format="turtle" if fmt == "turtle" else "json-ld")
+    if fmt == "patient":
+        return "\n\n".join(patient_summary(e, kb) for e in evaluations) + "\n"
+    return "\n\n".join(clinician_text(e.result) for e in evaluations) + "\n"

@@ -14,8 +14,8 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib import OWL, XSD, Graph, Namespace, URIRef
 
-from cmlkb import paths
 from cmlkb.errors import CmlkbError
+from cmlkb.knowledge import paths
 
 CML = Namespace("https://w3id.org/cmlkb/ontology#")
 KB = Namespace("https://w3id.org/cmlkb/kb/")

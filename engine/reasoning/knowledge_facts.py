@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from cmlkb.case.facts import fact_schema_at, scaled
 from cmlkb.errors import CmlkbError
-from cmlkb.facts import fact_schema_at, scaled
-from cmlkb.knowledge import KnowledgeBase
+from cmlkb.knowledge.base import KnowledgeBase
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,11 @@ IRIs, rule ids, codes) never appear.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from cmlkb.knowledge import KnowledgeBase
-from cmlkb.result import citations
-
-if TYPE_CHECKING:
-    from cmlkb.evaluate import Evaluation
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.results.evaluation import Evaluation
+from cmlkb.results.result import citations
 
 _PLAIN_QUERY = """
 PREFIX cml:  <https://w3id.org/cmlkb/ontology#>

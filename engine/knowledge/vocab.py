@@ -9,13 +9,11 @@ Turtle; this module only knows which class holds which vocabulary (contract: `cm
 
 from __future__ import annotations
 
-import argparse
-import json
 from typing import Any
 
 from rdflib import URIRef
 
-from cmlkb.knowledge import CML, KnowledgeBase, load_knowledge
+from cmlkb.knowledge.base import CML, KnowledgeBase
 
 # vocabulary name (as shown by `cmlkb vocab` and named by the case schema's
 # x-cmlkb-vocabulary keyword) -> (schema class, what it is, in words)
@@ -99,7 +97,7 @@ def codes(kb: KnowledgeBase, name: str) -> set[str]:
     return {t["code"] for t in vocabularies(kb)[name]}
 
 
-def _format_text(vocabs: dict[str, list[dict[str, Any]]]) -> str:
+def format_text(vocabs: dict[str, list[dict[str, Any]]]) -> str:
     lines: list[str] = []
     for name, terms in vocabs.items():
         what = VOCABULARY_CLASSES[name][1]
@@ -119,13 +117,3 @@ def _format_text(vocabs: dict[str, list[dict[str, Any]]]) -> str:
             lines.append("  (none in the knowledge base)")
         lines.append("")
     return "\n".join(lines)
-
-
-def run(args: argparse.Namespace) -> int:
-    """`cmlkb vocab [--format text|json]`."""
-    vocabs = vocabularies(load_knowledge())
-    if getattr(args, "format", "text") == "json":
-        print(json.dumps(vocabs, indent=2, ensure_ascii=False))
-    else:
-        print(_format_text(vocabs), end="")
-    return 0

@@ -12,21 +12,23 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
-import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cmlkb.errors import CmlkbError, InvalidInput
-from cmlkb.knowledge import KnowledgeBase, load_knowledge, load_knowledge_from
-from cmlkb.store import GENESIS, AuditStore, open_store
+import pyoxigraph as ox
+
+from cmlkb.case.read import input_digest
+from cmlkb.errors import CmlkbError
+from cmlkb.knowledge.base import CML, KnowledgeBase, load_knowledge_from
+from cmlkb.provenance.queries import python_value
+from cmlkb.provenance.store import GENESIS, AuditStore
 
 
 @contextmanager
@@ -66,9 +68,15 @@ def stored_knowledge(store: AuditStore, digest: str) -> tuple[KnowledgeBase, Pat
     return kb, root
 
 
-def _evaluate(store: AuditStore, graph: Any, kb: KnowledgeBase, root: Path) -> dict[str, Any]:
-    from cmlkb.evaluate import evaluate_case, input_digest
+# How a stored case is evaluated again: (case, knowledge, selection, evaluation id) ->
+# the contract result. The pipeline's evaluation is passed in by the front door, so the
+# audit layer does not depend on the pipeline above it.
+Evaluate = Callable[[dict[str, Any], KnowledgeBase, dict[str, str], str], dict[str, Any]]
 
+
+def _evaluate(
+    store: AuditStore, graph: Any, kb: KnowledgeBase, root: Path, evaluate: Evaluate
+) -> dict[str, Any]:
     case = store.stored_input(graph)
     g = graph.value
     digest = store.literal(graph, _cml("inputDigest"))
@@ -77,14 +85,10 @@ def _evaluate(store: AuditStore, graph: Any, kb: KnowledgeBase, root: Path) -> d
     selection = json.loads(store.literal(graph, _cml("selectionJson")))
     ident = store.literal(graph, _cml("evaluationId"))
     with _home(root):
-        return evaluate_case(case, kb, selection, evaluation_id=ident).result
+        return evaluate(case, kb, selection, ident)
 
 
 def _cml(name: str) -> Any:
-    import pyoxigraph as ox
-
-    from cmlkb.knowledge import CML
-
     return ox.NamedNode(f"{CML}{name}")
 
 
@@ -188,7 +192,10 @@ def compare(
 
 
 def replay(
-    store: AuditStore, evaluation_id: str, current: KnowledgeBase | None = None
+    store: AuditStore,
+    evaluation_id: str,
+    evaluate: Evaluate,
+    current: KnowledgeBase | None = None,
 ) -> ReplayReport:
     """Re-evaluate a stored evaluation: with its own knowledge version (current=None) or
     with `current`."""
@@ -201,7 +208,7 @@ def replay(
     return compare(
         stored["evaluation_id"],
         stored,
-        _evaluate(store, graph, kb, root),
+        _evaluate(store, graph, kb, root, evaluate),
         same_knowledge=current is None,
     )
 
@@ -236,18 +243,9 @@ def _version_key(version: str) -> tuple[Any, ...]:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\-]", version))
 
 
-def run_replay(args: argparse.Namespace) -> int:
-    with open_store(args.store, create=False) as store:
-        current = load_knowledge() if args.with_current else None
-        report = replay(store, args.evaluation, current)
-    if args.format == "json":
-        sys.stdout.write(json.dumps(report.as_json(), indent=2) + "\n")
-    else:
-        sys.stdout.write(render_report(report, args.with_current))
-    return 0 if report.identical or args.with_current else 1
-
-
-def impact(store: AuditStore, since: str, current: KnowledgeBase) -> list[ReplayReport]:
+def impact(
+    store: AuditStore, since: str, current: KnowledgeBase, evaluate: Evaluate
+) -> list[ReplayReport]:
     """Re-evaluate with `current` every stored evaluation made with knowledge `since` or
     older (a version such as 2026.11.0, or a digest sha256:...)."""
     _, rows = _evaluations(store)
@@ -260,12 +258,10 @@ def impact(store: AuditStore, since: str, current: KnowledgeBase) -> list[Replay
             else _version_key(r["knowledgeVersion"]) <= _version_key(since)
         )
     ]
-    return [replay(store, r["evaluationId"], current) for r in chosen]
+    return [replay(store, r["evaluationId"], evaluate, current) for r in chosen]
 
 
 def _evaluations(store: AuditStore) -> tuple[list[str], list[dict[str, Any]]]:
-    from cmlkb.queries import python_value
-
     rows = store.query("""
         PREFIX cml: <https://w3id.org/cmlkb/ontology#>
         SELECT ?evaluationId ?knowledgeVersion ?knowledgeDigest WHERE { GRAPH ?e {
@@ -274,36 +270,6 @@ def _evaluations(store: AuditStore) -> tuple[list[str], list[dict[str, Any]]]:
              cml:sequenceNumber ?n } } ORDER BY ?n""")
     cols = [v.value for v in rows.variables]
     return cols, [{c: python_value(s[c]) for c in cols} for s in rows]
-
-
-def run_impact(args: argparse.Namespace) -> int:
-    current = load_knowledge()
-    with open_store(args.store, create=False) as store:
-        reports = impact(store, args.since, current)
-    changed = [r for r in reports if not r.identical]
-    if args.format == "json":
-        sys.stdout.write(
-            json.dumps(
-                {
-                    "since": args.since,
-                    "current": current.version,
-                    "evaluations": len(reports),
-                    "changed": [r.as_json() for r in changed],
-                },
-                indent=2,
-            )
-            + "\n"
-        )
-        return 0
-    out = [
-        f"impact of knowledge {current.version} ({current.digest[:19]}) on {len(reports)} "
-        f"stored evaluation(s) made with knowledge {args.since} or older: "
-        f"{len(changed)} changed, in {len({r.case for r in changed})} case(s)"
-    ]
-    for r in changed:
-        out.append(render_report(r, True).rstrip())
-    sys.stdout.write("\n".join(out) + "\n")
-    return 0
 
 
 @dataclass
@@ -382,32 +348,3 @@ def verify(store: AuditStore) -> tuple[int, list[Problem]]:
                 )
         previous = r
     return len(records), problems
-
-
-def run_audit(args: argparse.Namespace) -> int:
-    if args.action != "verify":
-        raise InvalidInput(f"unknown audit action {args.action!r}; expected verify")
-    with open_store(args.store, create=False) as store:
-        count, problems = verify(store)
-        head = store.head()
-    if args.format == "json":
-        sys.stdout.write(
-            json.dumps(
-                {
-                    "records": count,
-                    "ok": not problems,
-                    "head": head[1],
-                    "problems": [p.__dict__ for p in problems],
-                },
-                indent=2,
-            )
-            + "\n"
-        )
-    elif problems:
-        sys.stdout.write(
-            f"audit store: {count} record(s), {len(problems)} problem(s)\n"
-            + "".join(f"  {p.kind}: {p.message}\n" for p in problems)
-        )
-    else:
-        sys.stdout.write(f"audit store: {count} record(s), hash chain intact (head {head[1]})\n")
-    return 1 if problems else 0

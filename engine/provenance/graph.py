@@ -25,17 +25,16 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 
-from cmlkb.case import iri_of, parse_path
-from cmlkb.knowledge import CML, EVAL, PREFIXES, RULE, KnowledgeBase, bind_prefixes
-
-if TYPE_CHECKING:
-    from cmlkb.evaluate import Evaluation
+from cmlkb.case.read import iri_of, parse_path
+from cmlkb.knowledge import paths
+from cmlkb.knowledge.base import CML, EVAL, PREFIXES, RULE, KnowledgeBase, bind_prefixes
+from cmlkb.results.evaluation import Evaluation
 
 FACT = Namespace("https://w3id.org/cmlkb/fact#")
 KNOWLEDGE = Namespace("https://w3id.org/cmlkb/knowledge/")
@@ -382,7 +381,6 @@ def validate_provenance(graph: Graph) -> tuple[bool, str]:
 
 @cache
 def _shapes() -> Graph:
-    from cmlkb import paths
 
     return Graph().parse(paths.ontology_dir() / "shapes" / "provenance.ttl", format="turtle")
 

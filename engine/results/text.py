@@ -1,38 +1,14 @@
 """Rendering evaluations: `text` for a clinician (the conclusion first, then the reasons
 with their sources), `json` per the contract, `turtle`/`jsonld` for the provenance graph,
-`patient` for the patient (cmlkb.patient)."""
+`patient` for the patient (cmlkb.results.patient)."""
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from cmlkb.knowledge import KnowledgeBase
-from cmlkb.result import DISCLAIMER
-
-if TYPE_CHECKING:
-    from cmlkb.evaluate import Evaluation
+from cmlkb.results.result import DISCLAIMER
 
 STATUS_ORDER = ("preferred", "candidate", "caution", "avoid", "excluded")
-
-
-def render(evaluations: list[Evaluation], kb: KnowledgeBase, fmt: str) -> str:
-    if fmt == "json":
-        results = [e.result for e in evaluations]
-        data: Any = results[0] if len(results) == 1 else results
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    if fmt in ("turtle", "jsonld"):
-        from cmlkb.provenance import evaluation_graph
-
-        graph = evaluation_graph(evaluations[0], kb)
-        for e in evaluations[1:]:
-            graph += evaluation_graph(e, kb)
-        return graph.serialize(format="turtle" if fmt == "turtle" else "json-ld")
-    if fmt == "patient":
-        from cmlkb.patient import patient_summary
-
-        return "\n\n".join(patient_summary(e, kb) for e in evaluations) + "\n"
-    return "\n\n".join(clinician_text(e.result) for e in evaluations) + "\n"
 
 
 def _line(label: str, value: Any) -> str:

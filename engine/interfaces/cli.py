@@ -21,23 +21,23 @@ DISCLAIMER = "cmlkb is decision support for clinicians, not a medical device."
 # sub-command -> (module, function, help). Each function takes the parsed arguments and
 # returns the exit code.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "evaluate": ("cmlkb.evaluate", "run", "evaluate cases and recommend"),
-    "explain": ("cmlkb.explain", "run", "explain why a drug has its status"),
-    "validate": ("cmlkb.validation", "run", "check cases without evaluating them"),
-    "check": ("cmlkb.check", "run", "check the knowledge base itself"),
-    "query": ("cmlkb.queries", "run", "run a named SPARQL query against the audit store"),
-    "vocab": ("cmlkb.vocab", "run", "list controlled vocabularies, mutations and drugs"),
+    "evaluate": ("cmlkb.interfaces.evaluate", "run", "evaluate cases and recommend"),
+    "explain": ("cmlkb.interfaces.explain", "run", "explain why a drug has its status"),
+    "validate": ("cmlkb.interfaces.validate", "run", "check cases without evaluating them"),
+    "check": ("cmlkb.interfaces.check", "run", "check the knowledge base itself"),
+    "query": ("cmlkb.interfaces.query", "run", "run a named SPARQL query against the audit store"),
+    "vocab": ("cmlkb.interfaces.vocab", "run", "list controlled vocabularies, mutations and drugs"),
     "replay": (
-        "cmlkb.audit",
+        "cmlkb.interfaces.audit",
         "run_replay",
         "re-evaluate a stored evaluation and confirm the identical result",
     ),
     "impact": (
-        "cmlkb.audit",
+        "cmlkb.interfaces.audit",
         "run_impact",
         "re-evaluate stored evaluations with today's knowledge; what changed",
     ),
-    "audit": ("cmlkb.audit", "run_audit", "verify the audit store's hash chain"),
+    "audit": ("cmlkb.interfaces.audit", "run_audit", "verify the audit store's hash chain"),
 }
 STORE_HELP = "audit store folder (default: $CMLKB_STORE, else ./audit-store)"
 

@@ -1,0 +1,1 @@
+"""case layer of cmlkb: read, normalise and validate a case; its facts."""

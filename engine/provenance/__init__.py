@@ -1,0 +1,1 @@
+"""provenance layer of cmlkb: the PROV-O graph, the audit store, explanations, audit and replay."""

@@ -1,0 +1,1 @@
+"""results layer of cmlkb: the Evaluation record, the contract JSON, clinician and patient text."""
