@@ -9,7 +9,7 @@ from pathlib import Path
 from cmlkb.interfaces.cli import main
 from cmlkb.knowledge.base import load_knowledge
 from cmlkb.pipeline import evaluate_case, selection_for, validated_cases
-from cmlkb.provenance.explain import graph_into, explanation, render_text
+from cmlkb.provenance.explain import explanation, graph_into, render_text
 from cmlkb.provenance.store import memory_store
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "cases"
