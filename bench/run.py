@@ -268,8 +268,8 @@ def worker_phases() -> dict[str, Any]:
         t = now
 
     import cmlkb.interfaces.cli
+    import cmlkb.interfaces.evaluate
     import cmlkb.pipeline as ev
-    import cmlkb.results.text
 
     mark("import cmlkb (rdflib, yaml; the CLI and evaluate modules)")
     from cmlkb.knowledge.base import load_knowledge
@@ -290,7 +290,7 @@ def worker_phases() -> dict[str, Any]:
     mark("rule compilation and durable-rules registration")
     evaluation = ev.evaluate_case(cases[0], kb, selection)
     mark("evaluate the case (warm engine from here)")
-    cmlkb.render.render([evaluation], kb, "json")
+    ev.render([evaluation], kb, "json")
     mark("render JSON")
     return {"phases": phases}
 
@@ -492,7 +492,9 @@ def _explain(data: dict[str, Any]) -> list[str]:
     tp, prof, ph = data["throughput"], data["profile"], data["phases"]
     groups = prof["groups_s"]
     total = prof["total_s"]
-    engine = sum(s for k, s in groups.items() if k.startswith(("durable", "JSON", "cmlkb.dur")))
+    engine = sum(
+        s for k, s in groups.items() if k.startswith(("durable", "JSON", "cmlkb.reasoning.dur"))
+    )
     phases = dict(ph["phases"])
     slowest = sorted(phases.items(), key=lambda kv: -kv[1])[:3]
     return [

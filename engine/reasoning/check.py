@@ -301,7 +301,7 @@ def owl_findings(graph: Graph) -> list[Finding]:
 
 
 def rule_findings(kb: KnowledgeBase) -> list[Finding]:
-    """Findings of the rule linter (cmlkb.rules.lint_rules), focus 'file: rule id'."""
+    """Findings of the rule linter (cmlkb.reasoning.rules.lint_rules), focus 'file: rule id'."""
 
     return [
         Finding(p.severity, "rules", f"rules/{p.file}: {p.rule}", p.message) for p in lint_rules(kb)

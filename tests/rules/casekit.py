@@ -1,7 +1,7 @@
 """A small kit for the rule tests: build a minimal VALID case, evaluate it, and ask what
 the rules derived.
 
-Every case the kit builds goes through `cmlkb.validation.validate` (JSON Schema, vocabulary
+Every case the kit builds goes through `cmlkb.case.validation.validate` (JSON Schema, vocabulary
 and SHACL) exactly as `cmlkb evaluate` does; a builder call that makes an invalid case fails
 the test with the validator's own message, so no rule test ever runs on data the engine
 would refuse. Dates are written relative to the start of the therapy (`at(months)`), so a
