@@ -268,7 +268,7 @@ def worker_phases() -> dict[str, Any]:
         t = now
 
     import cmlkb.interfaces.cli
-    import cmlkb.interfaces.evaluate
+    import cmlkb.interfaces.evaluate  # noqa: F401 (the CLI loads it for `cmlkb evaluate`)
     import cmlkb.pipeline as ev
 
     mark("import cmlkb (rdflib, yaml; the CLI and evaluate modules)")
