@@ -1,9 +1,10 @@
 """Replay, impact and tamper evidence over the audit store (issue 5):
 
 - `cmlkb replay EVALUATION_ID` re-evaluates the stored input with the stored knowledge
-  version (its files, materialised in a temporary folder and loaded from there) and
-  confirms the identical result; `--with-current` re-evaluates with today's knowledge and
-  prints what changed, with the rules and statements responsible.
+  version (its files, materialised in a temporary folder and loaded from there; that
+  folder is the knowledge root passed to the evaluation, the environment is neither read
+  nor changed) and confirms the identical result; `--with-current` re-evaluates with
+  today's knowledge and prints what changed, with the rules and statements responsible.
 - `cmlkb impact --since VERSION` does that for every stored evaluation made with knowledge
   VERSION or older, and summarises whose recommendations the change alters.
 - `cmlkb audit verify` walks the hash chain and names every edited, removed or reordered
@@ -14,12 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,26 +26,12 @@ from cmlkb.errors import CmlkbError, InvalidInput
 from cmlkb.knowledge import KnowledgeBase, load_knowledge, load_knowledge_from
 from cmlkb.store import GENESIS, AuditStore, open_store
 
-
-@contextmanager
-def _home(root: Path) -> Iterator[None]:
-    """CMLKB_HOME=root for the duration (case facts read rules/facts.yaml from it)."""
-    old = os.environ.get("CMLKB_HOME")
-    os.environ["CMLKB_HOME"] = str(root)
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("CMLKB_HOME", None)
-        else:
-            os.environ["CMLKB_HOME"] = old
+_stored_kb: dict[str, KnowledgeBase] = {}
 
 
-_stored_kb: dict[str, tuple[KnowledgeBase, Path]] = {}
-
-
-def stored_knowledge(store: AuditStore, digest: str) -> tuple[KnowledgeBase, Path]:
-    """The knowledge version `digest` rebuilt from the files kept in the store."""
+def stored_knowledge(store: AuditStore, digest: str) -> KnowledgeBase:
+    """The knowledge version `digest` rebuilt from the files kept in the store, in a
+    temporary folder that is its root (`kb.root`); once per digest and process."""
     if digest in _stored_kb:
         return _stored_kb[digest]
     root = Path(tempfile.mkdtemp(prefix="cmlkb-knowledge-"))
@@ -62,11 +46,12 @@ def stored_knowledge(store: AuditStore, digest: str) -> tuple[KnowledgeBase, Pat
             f"the stored files of knowledge {digest} hash to {kb.digest}: the "
             "store's copy of that knowledge version is damaged"
         )
-    _stored_kb[digest] = (kb, root)
-    return kb, root
+    _stored_kb[digest] = kb
+    return kb
 
 
-def _evaluate(store: AuditStore, graph: Any, kb: KnowledgeBase, root: Path) -> dict[str, Any]:
+def _evaluate(store: AuditStore, graph: Any, kb: KnowledgeBase) -> dict[str, Any]:
+    """The stored input re-evaluated with `kb` (every file read under `kb.root`)."""
     from cmlkb.evaluate import evaluate_case, input_digest
 
     case = store.stored_input(graph)
@@ -76,8 +61,7 @@ def _evaluate(store: AuditStore, graph: Any, kb: KnowledgeBase, root: Path) -> d
         raise CmlkbError(f"record {g}: the stored input does not match its input digest")
     selection = json.loads(store.literal(graph, _cml("selectionJson")))
     ident = store.literal(graph, _cml("evaluationId"))
-    with _home(root):
-        return evaluate_case(case, kb, selection, evaluation_id=ident).result
+    return evaluate_case(case, kb, selection, evaluation_id=ident).result
 
 
 def _cml(name: str) -> Any:
@@ -194,14 +178,15 @@ def replay(
     with `current`."""
     graph = store.find(evaluation_id)
     stored = store.stored_result(graph)
-    if current is None:
-        kb, root = stored_knowledge(store, store.literal(graph, _cml("knowledgeDigest")))
-    else:
-        kb, root = current, current.root
+    kb = (
+        stored_knowledge(store, store.literal(graph, _cml("knowledgeDigest")))
+        if current is None
+        else current
+    )
     return compare(
         stored["evaluation_id"],
         stored,
-        _evaluate(store, graph, kb, root),
+        _evaluate(store, graph, kb),
         same_knowledge=current is None,
     )
 
@@ -238,7 +223,7 @@ def _version_key(version: str) -> tuple[Any, ...]:
 
 def run_replay(args: argparse.Namespace) -> int:
     with open_store(args.store, create=False) as store:
-        current = load_knowledge() if args.with_current else None
+        current = load_knowledge(args.knowledge_root) if args.with_current else None
         report = replay(store, args.evaluation, current)
     if args.format == "json":
         sys.stdout.write(json.dumps(report.as_json(), indent=2) + "\n")
@@ -277,7 +262,7 @@ def _evaluations(store: AuditStore) -> tuple[list[str], list[dict[str, Any]]]:
 
 
 def run_impact(args: argparse.Namespace) -> int:
-    current = load_knowledge()
+    current = load_knowledge(args.knowledge_root)
     with open_store(args.store, create=False) as store:
         reports = impact(store, args.since, current)
     changed = [r for r in reports if not r.identical]

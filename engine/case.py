@@ -24,7 +24,6 @@ from urllib.parse import quote, unquote
 
 from rdflib import RDF, Graph, URIRef
 
-from cmlkb import paths
 from cmlkb.knowledge import CASE, CML, KnowledgeBase
 from cmlkb.vocab import vocabularies
 
@@ -226,17 +225,18 @@ def json_path_of(iri: str) -> str:
 
 
 @cache
-def context() -> dict[str, Any]:
-    """The JSON-LD context of the case format (ontology/case.context.jsonld)."""
-    path = paths.ontology_dir() / "case.context.jsonld"
+def context(root: Path) -> dict[str, Any]:
+    """The JSON-LD context of the case format (ontology/case.context.jsonld under the
+    knowledge root `root`), read once per root."""
+    path = root / "ontology" / "case.context.jsonld"
     return json.loads(path.read_text(encoding="utf-8"))["@context"]
 
 
 @cache
-def property_keys() -> dict[URIRef, str]:
-    """Ontology property IRI -> case JSON key (the inverse of the context). Keys sharing
-    a property (abnormalities) map to the first one listed."""
-    ctx = context()
+def property_keys(root: Path) -> dict[URIRef, str]:
+    """Ontology property IRI -> case JSON key (the inverse of the context under `root`).
+    Keys sharing a property (abnormalities) map to the first one listed."""
+    ctx = context(root)
     prefixes = {k: v for k, v in ctx.items() if isinstance(v, str) and v.endswith(("#", "/"))}
     inverse: dict[URIRef, str] = {}
     for key, term in ctx.items():
@@ -298,7 +298,7 @@ def _property_ranges(kb: KnowledgeBase) -> dict[URIRef, URIRef]:
         )
     }
     ranges: dict[URIRef, URIRef] = {}
-    for prop in property_keys():
+    for prop in property_keys(kb.root):
         rng = declared.get(str(prop))
         if rng is not None and rng.startswith(str(CML)):
             ranges[prop] = URIRef(rng)
@@ -312,7 +312,7 @@ def to_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> Graph:
     cml:Case."""
     case_id = str(normalised["id"])
     document = _as_jsonld(normalised, case_id, [])
-    document["@context"] = context()
+    document["@context"] = context(kb.root)
     document["@type"] = "Case"
     graph = Graph()
     with warnings.catch_warnings():  # rdflib's JSON-LD parser uses its own deprecated class

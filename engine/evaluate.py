@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cmlkb.errors import InvalidInput
-from cmlkb.facts import case_facts
+from cmlkb.facts import case_facts, fact_schema_at
 from cmlkb.knowledge import KnowledgeBase, load_knowledge
 from cmlkb.reasoner import Inference, infer
 from cmlkb.result import build_result
@@ -98,7 +98,7 @@ def evaluate_case(
     """Evaluate one validated, normalised case."""
     evaluation_id = evaluation_id or uuid.uuid4().hex
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    inference = infer(kb, case_facts(case, selection))
+    inference = infer(kb, case_facts(case, selection, fact_schema_at(kb.root)))
     result = build_result(case, kb, inference, selection, evaluation_id)
     return Evaluation(
         evaluation_id, case, selection, inference, result, input_digest(case), started_at
@@ -122,7 +122,7 @@ def validated_cases(files: list[Path], kb: KnowledgeBase) -> list[dict[str, Any]
 def run(args: argparse.Namespace) -> int:
     from cmlkb.render import render
 
-    kb = load_knowledge()
+    kb = load_knowledge(args.knowledge_root)
     selection = selection_for(kb, args.guideline, args.nccn, args.classification)
     cases = validated_cases([Path(f) for f in args.files], kb)
     evaluations = [evaluate_case(case, kb, selection) for case in cases]

@@ -31,12 +31,15 @@ def _graph_into(store: Any, evaluation: Any, kb: Any) -> ox.NamedNode:
     return g
 
 
-def explanation(store: Any, graph: ox.NamedNode, drug: str, why_not: bool = False) -> dict:
-    """The explanation of a drug in the evaluation stored as `graph` (JSON-ready)."""
+def explanation(
+    store: Any, graph: ox.NamedNode, drug: str, why_not: bool = False, *, root: Path
+) -> dict:
+    """The explanation of a drug in the evaluation stored as `graph` (JSON-ready), read by
+    the explain queries under the knowledge root `root`."""
     name = "drug-why-not" if why_not else "drug-why"
-    _, rows = run_query(store, name, {"evaluation": graph, "drug": ox.Literal(drug)})
-    _, fields = run_query(store, "conclusion-fields", {"evaluation": graph})
-    _, summary = run_query(store, "summary", {"evaluation": graph})
+    _, rows = run_query(store, name, {"evaluation": graph, "drug": ox.Literal(drug)}, root)
+    _, fields = run_query(store, "conclusion-fields", {"evaluation": graph}, root)
+    _, summary = run_query(store, "summary", {"evaluation": graph}, root)
     statuses = {r["drug"]: r["status"] for r in summary}
     if drug not in statuses:
         raise InvalidInput(
@@ -235,7 +238,7 @@ def run(args: argparse.Namespace) -> int:
 
         if not target.is_file():
             raise InvalidInput(f"{args.target}: no such case file")
-        kb = load_knowledge()
+        kb = load_knowledge(args.knowledge_root)
         selection = selection_for(kb, args.guideline)
         cases = validated_cases([target], kb)
         if len(cases) != 1:
@@ -243,10 +246,16 @@ def run(args: argparse.Namespace) -> int:
         evaluation = evaluate_case(cases[0], kb, selection)
         store = memory_store()
         graph = _graph_into(store, evaluation, kb)
-        exp = explanation(store, graph, args.drug, args.why_not)
+        exp = explanation(store, graph, args.drug, args.why_not, root=kb.root)
     else:
         with open_store(args.store, create=False) as store:
-            exp = explanation(store, store.find(args.target), args.drug, args.why_not)
+            exp = explanation(
+                store,
+                store.find(args.target),
+                args.drug,
+                args.why_not,
+                root=args.knowledge_root,
+            )
     if args.format == "json":
         sys.stdout.write(json.dumps(exp, indent=2, ensure_ascii=False) + "\n")
     else:

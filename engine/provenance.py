@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -368,12 +369,13 @@ def _drug_status_conclusions(
                 g.add((node, CML.decisiveReason, reason))
 
 
-def validate_provenance(graph: Graph) -> tuple[bool, str]:
-    """Check a provenance graph against ontology/shapes/provenance.ttl (pyshacl)."""
+def validate_provenance(graph: Graph, root: Path) -> tuple[bool, str]:
+    """Check a provenance graph against ontology/shapes/provenance.ttl under the knowledge
+    root `root` (pyshacl)."""
     from pyshacl import validate
 
     shapes = Graph()
-    shapes += _shapes()  # pyshacl mutates the shapes graph (engine-notes C2): a copy each time
+    shapes += _shapes(root)  # pyshacl mutates the shapes graph (engine-notes C2): a copy each time
     conforms, _report, text = validate(
         graph, shacl_graph=shapes, inference="none", allow_warnings=True
     )
@@ -381,10 +383,9 @@ def validate_provenance(graph: Graph) -> tuple[bool, str]:
 
 
 @cache
-def _shapes() -> Graph:
-    from cmlkb import paths
-
-    return Graph().parse(paths.ontology_dir() / "shapes" / "provenance.ttl", format="turtle")
+def _shapes(root: Path) -> Graph:
+    """The provenance shapes under `root`, parsed once per root."""
+    return Graph().parse(root / "ontology" / "shapes" / "provenance.ttl", format="turtle")
 
 
 __all__ = [

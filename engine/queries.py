@@ -22,7 +22,6 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from cmlkb import paths
 from cmlkb.errors import InvalidInput
 
 FOLDERS = ("audit", "explain")
@@ -46,18 +45,20 @@ class NamedQuery:
     parameters: list[Parameter] = field(default_factory=list)
 
 
-def available() -> dict[str, Path]:
-    """Query name -> file, audit queries first (a name is unique across the folders)."""
+def available(root: Path) -> dict[str, Path]:
+    """Query name -> file under the knowledge root `root`, audit queries first (a name is
+    unique across the folders)."""
     out: dict[str, Path] = {}
     for folder in FOLDERS:
-        for f in sorted((paths.queries_dir() / folder).glob("*.rq")):
+        for f in sorted((root / "queries" / folder).glob("*.rq")):
             out.setdefault(f.stem, f)
     return out
 
 
 @cache
-def load_query(name: str) -> NamedQuery:
-    files = available()
+def load_query(name: str, root: Path) -> NamedQuery:
+    """The named query of the query folders under `root` (read once per name and root)."""
+    files = available(root)
     if name not in files:
         raise InvalidInput(f"no query named {name!r}; known queries: {', '.join(sorted(files))}")
     text = files[name].read_text(encoding="utf-8")
@@ -119,10 +120,13 @@ def python_value(term: Any) -> Any:
     return str(term)
 
 
-def run_query(store: Any, name: str, params: dict[str, Any]) -> tuple[list[str], list[dict]]:
-    """Run a named query on an AuditStore; params are strings (converted by the header's
-    types) or pyoxigraph terms. Returns the column names and the rows."""
-    query = load_query(name)
+def run_query(
+    store: Any, name: str, params: dict[str, Any], root: Path
+) -> tuple[list[str], list[dict]]:
+    """Run the named query of the knowledge root `root` on an AuditStore; params are
+    strings (converted by the header's types) or pyoxigraph terms. Returns the column
+    names and the rows."""
+    query = load_query(name, root)
     declared = {p.name: p for p in query.parameters}
     unknown = sorted(set(params) - set(declared))
     if unknown:
@@ -167,9 +171,10 @@ def run(args: argparse.Namespace) -> int:
     from cmlkb.store import open_store
 
     params = _parse_params(args.param)
-    load_query(args.name)  # an unknown name is a usage error before the store is opened
+    root = args.knowledge_root
+    load_query(args.name, root)  # an unknown name is a usage error before the store is opened
     with open_store(args.store, create=False) as store:
-        columns, rows = run_query(store, args.name, params)
+        columns, rows = run_query(store, args.name, params, root)
     if args.format == "json":
         sys.stdout.write(
             json.dumps(

@@ -123,7 +123,7 @@ def _format_text(vocabs: dict[str, list[dict[str, Any]]]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """`cmlkb vocab [--format text|json]`."""
-    vocabs = vocabularies(load_knowledge())
+    vocabs = vocabularies(load_knowledge(args.knowledge_root))
     if getattr(args, "format", "text") == "json":
         print(json.dumps(vocabs, indent=2, ensure_ascii=False))
     else:

@@ -18,7 +18,7 @@ from cmlkb.errors import CmlkbError
 from cmlkb.knowledge import bind_prefixes
 
 FIXTURES = Path(__file__).parent / "fixtures"
-QUERIES = qc_queries()
+QUERIES = qc_queries(Path(__file__).resolve().parents[2] / "queries" / "qc")
 
 
 def load(project_root: Path, *fixtures: Path) -> Graph:

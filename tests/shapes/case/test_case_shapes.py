@@ -15,6 +15,7 @@ from rdflib import Graph, Literal, URIRef
 from cmlkb.case import iri_of, load_case_files
 from cmlkb.cli import main
 from cmlkb.knowledge import CML
+from cmlkb.paths import default_root
 from cmlkb.validation import _shacl, validate
 
 HERE = Path(__file__).parent
@@ -76,7 +77,7 @@ def test_warning_is_reported_but_does_not_block(name: str, kb) -> None:
 
 
 def _standalone(graph: Graph) -> set[tuple[str, str]]:
-    results = _shacl(graph)
+    results = _shacl(graph, default_root())
     return {
         (str(results.value(r, ns.SH.focusNode)), str(results.value(r, ns.SH.resultPath)))
         for r in results.subjects(ns.RDF.type, ns.SH.ValidationResult)
