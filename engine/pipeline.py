@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cmlkb.case.facts import case_facts
+from cmlkb.case.facts import case_facts, fact_schema_at
 from cmlkb.case.read import input_digest, load_case_files
 from cmlkb.case.validation import format_text, validate
 from cmlkb.errors import InvalidInput
@@ -92,7 +92,7 @@ def evaluate_case(
     """Evaluate one validated, normalised case."""
     evaluation_id = evaluation_id or uuid.uuid4().hex
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    inference = infer(kb, case_facts(case, selection))
+    inference = infer(kb, case_facts(case, selection, fact_schema_at(kb.root)))
     result = build_result(case, kb, inference, selection, evaluation_id)
     return Evaluation(
         evaluation_id, case, selection, inference, result, input_digest(case), started_at

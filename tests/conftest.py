@@ -75,6 +75,6 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
 @pytest.fixture()
 def cli_kb(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> KnowledgeBase:
     """Make `cmlkb validate` and `cmlkb vocab`, run in-process, use the session's `kb`."""
-    monkeypatch.setattr("cmlkb.interfaces.validate.load_knowledge", lambda: kb)
-    monkeypatch.setattr("cmlkb.interfaces.vocab.load_knowledge", lambda: kb)
+    monkeypatch.setattr("cmlkb.interfaces.validate.load_knowledge", lambda root=None: kb)
+    monkeypatch.setattr("cmlkb.interfaces.vocab.load_knowledge", lambda root=None: kb)
     return kb

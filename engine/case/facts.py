@@ -3,7 +3,9 @@
 Only data shaping happens here (dates to day numbers, quantities to scaled integers,
 which result is the latest); every clinical judgement is left to the rules. Each fact
 records the JSON path it came from, so a derivation leads back to the input. The fact
-kinds and fields are declared in rules/facts.yaml, which also holds the scales.
+kinds and fields are declared in rules/facts.yaml, which also holds the scales; the
+schema is read from the knowledge root of the evaluation (`fact_schema_at(kb.root)`) and
+passed in, so that a stored knowledge version is replayed with its own scales.
 """
 
 from __future__ import annotations
@@ -16,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from cmlkb.knowledge import paths
 
 DAYS_PER_MONTH = Decimal("30.4375")  # 365.25 / 12: the calendar, not a clinical threshold
 
@@ -35,7 +35,7 @@ class FactSchema:
 
 @cache
 def fact_schema_at(root: Path) -> FactSchema:
-    """The fact declarations of the rules under `root` (rules/facts.yaml)."""
+    """The fact declarations of the rules under `root` (rules/facts.yaml), once per root."""
     doc = yaml.safe_load((root / "rules" / "facts.yaml").read_text(encoding="utf-8"))
     return FactSchema(
         scales={k: int(v) for k, v in doc["scales"].items()},
@@ -48,49 +48,43 @@ def fact_schema_at(root: Path) -> FactSchema:
     )
 
 
-def fact_schema() -> FactSchema:
-    return fact_schema_at(paths.project_root())
-
-
-def scaled(value: Any, unit: str) -> int:
+def scaled(value: Any, unit: str, schema: FactSchema) -> int:
     """A quantity as an integer in the unit's scale, rounded up (towards +infinity).
 
     Thresholds lie on the scale's grid, and rounding up keeps every comparison with them
     exact: a value above a threshold stays above it (0.1000001 % is not MMR) and a value
     at or below stays at or below."""
-    factor = fact_schema().scales[unit]
+    factor = schema.scales[unit]
     return int((Decimal(str(value)) * factor).to_integral_value(rounding=ROUND_CEILING))
 
 
-def scaled_is(value: Any) -> int:
+def scaled_is(value: Any, schema: FactSchema) -> int:
     """A BCR::ABL1 IS % as a scaled integer, saturated at the scale's top (`unbounded` in
     rules/facts.yaml). Every band open at the top reaches `unbounded` inclusive, so a value
     beyond the engine's range stays in the top band of its time point instead of falling
     out of every band; the reported value is the case's own, unchanged. The comparison is
     made before scaling, so that no value accepted by validation overflows."""
-    schema = fact_schema()
     if Decimal(str(value)) >= Decimal(schema.unbounded) / schema.scales["is"]:
         return schema.unbounded
-    return scaled(value, "is")
+    return scaled(value, "is", schema)
 
 
-def log_is(value: Any) -> int:
+def log_is(value: Any, schema: FactSchema) -> int:
     """log10 of a BCR::ABL1 IS % on the `logs` scale, after saturation at the top
     of the `is` scale; 0 % (or undetectable) lies below every quantified result:
     -`unbounded`. A unit conversion only: how many logs make a rise is knowledge."""
-    schema = fact_schema()
-    number = Decimal(scaled_is(value)) / schema.scales["is"]
+    number = Decimal(scaled_is(value, schema)) / schema.scales["is"]
     if number <= 0:
         return -schema.unbounded
-    return scaled(number.log10(), "logs")
+    return scaled(number.log10(), "logs", schema)
 
 
-def daily_dose(dose_mg: Any, frequency: str) -> int:
+def daily_dose(dose_mg: Any, frequency: str, schema: FactSchema) -> int:
     """Daily dose (scaled mg), -1 when the dose is not recorded."""
     if dose_mg is None:
         return -1
-    per_day = fact_schema().doses_per_day[frequency]
-    return scaled(Decimal(str(dose_mg)) * per_day, "mg")
+    per_day = schema.doses_per_day[frequency]
+    return scaled(Decimal(str(dose_mg)) * per_day, "mg", schema)
 
 
 def current_dose(therapy: dict[str, Any]) -> tuple[Any, str]:
@@ -108,10 +102,10 @@ def day_number(iso: str) -> int:
     return date.fromisoformat(iso).toordinal()
 
 
-def months_between(start_day: int, day: int) -> int:
+def months_between(start_day: int, day: int, schema: FactSchema) -> int:
     """Months (scaled) from start_day to day; negative when day is before start_day."""
     months = Decimal(day - start_day) / DAYS_PER_MONTH
-    return scaled(months, "months")
+    return scaled(months, "months", schema)
 
 
 @dataclass
@@ -131,8 +125,11 @@ def _latest_index(items: list[dict[str, Any]], key: str = "date") -> int:
     return best
 
 
-def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact]:
-    """All facts of a normalised case (see rules/facts.yaml for the meaning of each)."""
+def case_facts(
+    case: dict[str, Any], selection: dict[str, str], schema: FactSchema
+) -> list[CaseFact]:
+    """All facts of a normalised case (see rules/facts.yaml for the meaning of each),
+    scaled by `schema` (the fact declarations of the knowledge evaluating the case)."""
     out: list[CaseFact] = [CaseFact({"kind": "selection", **selection}, "")]
     out += [
         CaseFact({"kind": "selected", "family": family, "guideline": selection[key]}, "")
@@ -166,7 +163,9 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
                 "current": current,
                 "current_drug": therapies[current]["drug"] if current >= 0 else "none",
                 "months_on_current": (
-                    months_between(current_start, assessed_day) if current_start is not None else -1
+                    months_between(current_start, assessed_day, schema)
+                    if current_start is not None
+                    else -1
                 ),
                 "transcript": diagnosis.get("transcript", "unknown"),
                 "phase_at_diagnosis": diagnosis["phase"],
@@ -174,7 +173,7 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
                 "off_therapy": current < 0,
                 "tfr_stop": current < 0 and therapies[last].get("stop_reason") == "tfr",
                 "last_stop_day": last_end,
-                "months_off": months_between(last_end, assessed_day) if current < 0 else -1,
+                "months_off": months_between(last_end, assessed_day, schema) if current < 0 else -1,
                 "has_bcr": bool(bcr),
             },
             "",
@@ -203,10 +202,10 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
                     "previous_stop_reason": (
                         previous.get("stop_reason", "other") if previous else "none"
                     ),
-                    "dose": scaled(t["dose_mg"], "mg") if "dose_mg" in t else -1,
-                    "daily": daily_dose(t.get("dose_mg"), t.get("frequency", "QD")),
-                    "current_dose": scaled(dose_now, "mg") if dose_now is not None else -1,
-                    "current_daily": daily_dose(dose_now, frequency_now),
+                    "dose": scaled(t["dose_mg"], "mg", schema) if "dose_mg" in t else -1,
+                    "daily": daily_dose(t.get("dose_mg"), t.get("frequency", "QD"), schema),
+                    "current_dose": scaled(dose_now, "mg", schema) if dose_now is not None else -1,
+                    "current_daily": daily_dose(dose_now, frequency_now, schema),
                     "frequency": t.get("frequency", "QD"),
                     "after_tfr": bool(previous and previous.get("stop_reason") == "tfr"),
                 },
@@ -221,7 +220,9 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
                         "therapy": i,
                         "idx": j,
                         "day": day_number(change["date"]),
-                        "dose": scaled(change["dose_mg"], "mg") if "dose_mg" in change else -1,
+                        "dose": scaled(change["dose_mg"], "mg", schema)
+                        if "dose_mg" in change
+                        else -1,
                         "frequency": change.get("frequency", t.get("frequency", "QD")),
                         "current": i == current and j == len(t["dose_changes"]) - 1,
                     },
@@ -257,15 +258,17 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
                     "idx": i,
                     "day": d,
                     "date": r["date"],
-                    "months": months_between(current_start, d) if current_start is not None else -1,
+                    "months": months_between(current_start, d, schema)
+                    if current_start is not None
+                    else -1,
                     "therapy": on,
                     "on_current": current >= 0 and on == current,
                     "baseline": d < first_start,
                     "off_therapy": current < 0 and d > last_end,
                     "quantified": not undetectable,
-                    "is": -1 if undetectable else scaled_is(r["is_percent"]),
-                    "value": 0 if undetectable else scaled_is(r["is_percent"]),
-                    "log": -fact_schema().unbounded if undetectable else log_is(r["is_percent"]),
+                    "is": -1 if undetectable else scaled_is(r["is_percent"], schema),
+                    "value": 0 if undetectable else scaled_is(r["is_percent"], schema),
+                    "log": -schema.unbounded if undetectable else log_is(r["is_percent"], schema),
                     "copies": int(r["control_copies"]) if "control_copies" in r else -1,
                     "gene": r.get("control_gene", "ABL1"),
                     "latest": i == latest_bcr,
@@ -303,7 +306,7 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
                         "analysis": a,
                         "idx": v,
                         "protein": variant["protein"],
-                        "vaf": scaled(variant["vaf_percent"], "percent")
+                        "vaf": scaled(variant["vaf_percent"], "percent", schema)
                         if "vaf_percent" in variant
                         else -1,
                         "day": d,
@@ -374,7 +377,7 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
                     "kind": "cytogenetics",
                     "idx": i,
                     "day": d,
-                    "ph": scaled(cyto["ph_positive_percent"], "percent")
+                    "ph": scaled(cyto["ph_positive_percent"], "percent", schema)
                     if "ph_positive_percent" in cyto
                     else -1,
                     "metaphases": int(cyto.get("metaphases", -1)),
@@ -410,8 +413,8 @@ def case_facts(case: dict[str, Any], selection: dict[str, str]) -> list[CaseFact
         for param, value in values.items():
             if param == "date":
                 continue
-            unit = fact_schema().lab_units.get(param, "percent")
-            number = int(value) if isinstance(value, bool) else scaled(value, unit)
+            unit = schema.lab_units.get(param, "percent")
+            number = int(value) if isinstance(value, bool) else scaled(value, unit, schema)
             out.append(
                 CaseFact(
                     {

@@ -25,7 +25,6 @@ from urllib.parse import quote, unquote
 
 from rdflib import RDF, Graph, URIRef
 
-from cmlkb.knowledge import paths
 from cmlkb.knowledge.base import CASE, CML, KnowledgeBase
 from cmlkb.knowledge.vocab import vocabularies
 
@@ -227,17 +226,18 @@ def json_path_of(iri: str) -> str:
 
 
 @cache
-def context() -> dict[str, Any]:
-    """The JSON-LD context of the case format (ontology/case.context.jsonld)."""
-    path = paths.ontology_dir() / "case.context.jsonld"
+def context(root: Path) -> dict[str, Any]:
+    """The JSON-LD context of the case format (ontology/case.context.jsonld under the
+    knowledge root `root`), read once per root."""
+    path = root / "ontology" / "case.context.jsonld"
     return json.loads(path.read_text(encoding="utf-8"))["@context"]
 
 
 @cache
-def property_keys() -> dict[URIRef, str]:
-    """Ontology property IRI -> case JSON key (the inverse of the context). Keys sharing
-    a property (abnormalities) map to the first one listed."""
-    ctx = context()
+def property_keys(root: Path) -> dict[URIRef, str]:
+    """Ontology property IRI -> case JSON key (the inverse of the context under `root`).
+    Keys sharing a property (abnormalities) map to the first one listed."""
+    ctx = context(root)
     prefixes = {k: v for k, v in ctx.items() if isinstance(v, str) and v.endswith(("#", "/"))}
     inverse: dict[URIRef, str] = {}
     for key, term in ctx.items():
@@ -299,7 +299,7 @@ def _property_ranges(kb: KnowledgeBase) -> dict[URIRef, URIRef]:
         )
     }
     ranges: dict[URIRef, URIRef] = {}
-    for prop in property_keys():
+    for prop in property_keys(kb.root):
         rng = declared.get(str(prop))
         if rng is not None and rng.startswith(str(CML)):
             ranges[prop] = URIRef(rng)
@@ -313,7 +313,7 @@ def to_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> Graph:
     cml:Case."""
     case_id = str(normalised["id"])
     document = _as_jsonld(normalised, case_id, [])
-    document["@context"] = context()
+    document["@context"] = context(kb.root)
     document["@type"] = "Case"
     graph = Graph()
     with warnings.catch_warnings():  # rdflib's JSON-LD parser uses its own deprecated class

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 from typing import Any, ClassVar
 
 import jsonschema
@@ -44,7 +45,6 @@ from cmlkb.case.read import (
     property_keys,
     to_rdf,
 )
-from cmlkb.knowledge import paths
 from cmlkb.knowledge.base import KnowledgeBase
 from cmlkb.knowledge.vocab import VOCABULARY_CLASSES, codes
 
@@ -136,8 +136,9 @@ def describe(value: Any) -> str:
 
 
 @cache
-def case_schema() -> dict[str, Any]:
-    path = paths.ontology_dir() / "case.schema.json"
+def case_schema(root: Path) -> dict[str, Any]:
+    """The case JSON Schema under the knowledge root `root`, read once per root."""
+    path = root / "ontology" / "case.schema.json"
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -211,7 +212,7 @@ def _validator(kb: KnowledgeBase) -> tuple[Draft202012Validator, _Vocabularies]:
 
     cls = jsonschema.validators.extend(Draft202012Validator, {VOCABULARY_KEYWORD: vocabulary})
     checker = FormatChecker(formats=["date"])
-    validator = cls(case_schema(), format_checker=checker)
+    validator = cls(case_schema(kb.root), format_checker=checker)
     _VALIDATORS[id(kb)] = (kb, validator, vocabs)
     return validator, vocabs
 
@@ -310,9 +311,10 @@ def _compound_problems(case: CaseInput, normalised: dict[str, Any], known: set[s
 
 
 @cache
-def case_shapes() -> Graph:
-    """The case shapes, parsed once per process (each pyshacl call gets a copy)."""
-    return Graph().parse(paths.ontology_dir() / "shapes" / "case.ttl", format="turtle")
+def case_shapes(root: Path) -> Graph:
+    """The case shapes under the knowledge root `root`, parsed once per root (each pyshacl
+    call gets a copy)."""
+    return Graph().parse(root / "ontology" / "shapes" / "case.ttl", format="turtle")
 
 
 def _copy(graph: Graph) -> Graph:
@@ -340,19 +342,19 @@ class _PreparedQueries(Graph):
         return super().query(query_object, *args, **kwargs)
 
 
-def _shacl(data: Graph) -> Graph:
+def _shacl(data: Graph, root: Path) -> Graph:
     from pyshacl import validate as shacl_validate  # imported on first use: it is slow
 
     graph = _PreparedQueries()
     graph += data
     _, results, _ = shacl_validate(
-        graph, shacl_graph=_copy(case_shapes()), inference="none", advanced=False
+        graph, shacl_graph=_copy(case_shapes(root)), inference="none", advanced=False
     )
     return results
 
 
-def _shape_problems(results: Graph, sources: dict[str, CaseInput]) -> list[Problem]:
-    keys = property_keys()
+def _shape_problems(results: Graph, sources: dict[str, CaseInput], root: Path) -> list[Problem]:
+    keys = property_keys(root)
     out = []
     for result in results.subjects(SH.resultSeverity, None):
         focus = results.value(result, SH.focusNode)
@@ -448,8 +450,8 @@ def _validate_shapes(
     cases in one graph is slower than the same cases one by one (bench/REPORT.md)."""
     problems: list[Problem] = []
     for case, normalised in structured:
-        results = _shacl(to_rdf(normalised, kb))
-        problems.extend(_shape_problems(results, {str(normalised["id"]): case}))
+        results = _shacl(to_rdf(normalised, kb), kb.root)
+        problems.extend(_shape_problems(results, {str(normalised["id"]): case}, kb.root))
     return problems
 
 

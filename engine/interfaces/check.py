@@ -21,8 +21,12 @@ def run(args: Namespace) -> int:
             raise CmlkbError(f"--root {root}: no ontology/ folder there")
         kb = load_knowledge_from(root_path)
     else:
-        kb = load_knowledge()
-    findings = check_knowledge(kb, reasoner=not getattr(args, "no_reasoner", False))
+        kb = load_knowledge(args.knowledge_root)
+    findings = check_knowledge(
+        kb,
+        reasoner=not getattr(args, "no_reasoner", False),
+        fallback_root=args.knowledge_root,
+    )
     seconds = time.perf_counter() - started
     formatter = format_json if getattr(args, "format", "text") == "json" else format_text
     print(formatter(kb, findings, seconds), file=sys.stdout)

@@ -4,6 +4,11 @@ Exit codes: 0 done, 2 invalid input or usage, 1 internal error. A user error pri
 message naming the case, the field and what was expected; never a traceback.
 Each sub-command lives in its own module and is imported only when used, so that
 `cmlkb validate` does not pay for the rule engine.
+
+The knowledge root (the folder with ontology/, rules/ and queries/) is chosen here and
+only here: `$CMLKB_HOME` when set (a copy of the knowledge under review, an older
+release), else the checkout beside the package. Every command gets it as
+`args.knowledge_root` and passes it down; no other module reads the environment for it.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from cmlkb.errors import CmlkbError
+from cmlkb.knowledge.paths import default_root
 
 DISCLAIMER = "cmlkb is decision support for clinicians, not a medical device."
 
@@ -40,11 +47,21 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "audit": ("cmlkb.interfaces.audit", "run_audit", "verify the audit store's hash chain"),
 }
 STORE_HELP = "audit store folder (default: $CMLKB_STORE, else ./audit-store)"
+HOME_VAR = "CMLKB_HOME"
+
+
+def knowledge_root(environ: Mapping[str, str] | None = None) -> Path:
+    """The knowledge root of this run: $CMLKB_HOME when set, else the checkout."""
+    home = (os.environ if environ is None else environ).get(HOME_VAR)
+    return Path(home) if home else default_root()
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="cmlkb", description=__doc__.splitlines()[0], epilog=DISCLAIMER
+        prog="cmlkb",
+        description=__doc__.splitlines()[0],
+        epilog=f"{DISCLAIMER} Knowledge: ${HOME_VAR} when set (a folder with ontology/, "
+        "rules/ and queries/), else the installation's.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -133,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
     module_name, function, _ = COMMANDS[args.command]
+    args.knowledge_root = knowledge_root()
     try:
         handler = getattr(importlib.import_module(module_name), function)
         return int(handler(args))

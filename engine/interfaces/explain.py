@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     if target.suffix.lower() in (".json", ".jsonl") or target.is_file():
         if not target.is_file():
             raise InvalidInput(f"{args.target}: no such case file")
-        kb = load_knowledge()
+        kb = load_knowledge(args.knowledge_root)
         selection = selection_for(kb, args.guideline)
         cases = validated_cases([target], kb)
         if len(cases) != 1:
@@ -27,10 +27,12 @@ def run(args: argparse.Namespace) -> int:
         evaluation = evaluate_case(cases[0], kb, selection)
         store = memory_store()
         graph = graph_into(store, evaluation, kb)
-        exp = explanation(store, graph, args.drug, args.why_not)
+        exp = explanation(store, graph, args.drug, args.why_not, root=kb.root)
     else:
         with open_store(args.store, create=False) as store:
-            exp = explanation(store, store.find(args.target), args.drug, args.why_not)
+            exp = explanation(
+                store, store.find(args.target), args.drug, args.why_not, root=args.knowledge_root
+            )
     if args.format == "json":
         sys.stdout.write(json.dumps(exp, indent=2, ensure_ascii=False) + "\n")
     else:

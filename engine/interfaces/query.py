@@ -12,9 +12,10 @@ from cmlkb.provenance.store import open_store
 
 def run(args: argparse.Namespace) -> int:
     params = parse_params(args.param)
-    load_query(args.name)  # an unknown name is a usage error before the store is opened
+    root = args.knowledge_root
+    load_query(args.name, root)  # an unknown name is a usage error before the store is opened
     with open_store(args.store, create=False) as store:
-        columns, rows = run_query(store, args.name, params)
+        columns, rows = run_query(store, args.name, params, root)
     if args.format == "json":
         sys.stdout.write(
             json.dumps(

@@ -14,7 +14,7 @@ from cmlkb.knowledge.base import load_knowledge
 
 def run(args: argparse.Namespace) -> int:
     inputs = load_case_files([Path(f) for f in args.files])
-    report = validate(inputs, load_knowledge())
+    report = validate(inputs, load_knowledge(args.knowledge_root))
     if getattr(args, "format", "text") == "json":
         print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
     else:

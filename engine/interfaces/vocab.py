@@ -10,7 +10,7 @@ from cmlkb.knowledge.vocab import format_text, vocabularies
 
 
 def run(args: argparse.Namespace) -> int:
-    vocabs = vocabularies(load_knowledge())
+    vocabs = vocabularies(load_knowledge(args.knowledge_root))
     if getattr(args, "format", "text") == "json":
         print(json.dumps(vocabs, indent=2, ensure_ascii=False))
     else:

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from rdflib import OWL, XSD, Graph, Namespace, URIRef
 
 from cmlkb.errors import CmlkbError
-from cmlkb.knowledge import paths
+from cmlkb.knowledge.paths import default_root
 
 CML = Namespace("https://w3id.org/cmlkb/ontology#")
 KB = Namespace("https://w3id.org/cmlkb/kb/")
@@ -41,15 +41,15 @@ PREFIXES = {
 }
 
 
-def knowledge_files(root: Path | None = None) -> list[Path]:
+def knowledge_files(root: Path) -> list[Path]:
     """The Turtle files of the knowledge base: the schema first, then knowledge/ sorted."""
-    onto = (root / "ontology") if root else paths.ontology_dir()
+    onto = root / "ontology"
     return [onto / "cmlkb.ttl", *sorted((onto / "knowledge").glob("*.ttl"))]
 
 
-def rule_files(root: Path | None = None) -> list[Path]:
+def rule_files(root: Path) -> list[Path]:
     """The rule files (rules/*.yaml except facts.yaml, which declares the fact kinds)."""
-    rules = (root / "rules") if root else paths.rules_dir()
+    rules = root / "rules"
     return sorted(p for p in rules.glob("*.yaml") if p.name != "facts.yaml")
 
 
@@ -193,7 +193,13 @@ def _select(store: ox.Store, query: str) -> list[dict[str, Any]]:
     return [{n: _python(s[n]) for n in names if s[n] is not None} for s in solutions]
 
 
+def load_knowledge(root: Path | None = None) -> KnowledgeBase:
+    """The knowledge base under `root`, loaded once per root for the process; without a
+    root, the one of this installation (`paths.default_root()`, for library callers and
+    tests; the command line passes the root it chose)."""
+    return _load_cached(Path(root) if root is not None else default_root())
+
+
 @cache
-def load_knowledge() -> KnowledgeBase:
-    """The knowledge base of this installation (cached for the process)."""
-    return load_knowledge_from(paths.project_root())
+def _load_cached(root: Path) -> KnowledgeBase:
+    return load_knowledge_from(root)

@@ -1,31 +1,19 @@
-"""Where the knowledge, rules and queries live.
+"""The default knowledge root: the checkout beside `engine/`.
 
-cmlkb runs from its repository (installed editable by `make`): the data folders sit
-beside `engine/`. `CMLKB_HOME` points elsewhere, e.g. at a copy of the knowledge under
-review or an older release for replay.
+cmlkb runs from its repository (installed editable by `make`), with ontology/, rules/
+and queries/ beside `engine/`. Nothing in the library reads a root from the environment:
+every reader takes its root from the KnowledgeBase (`kb.root`) or an explicit argument.
+The front door (the `cmlkb` command, `cmlkb.interfaces.cli.knowledge_root`) chooses the root, and
+it alone honours `CMLKB_HOME`; library callers that pass no root get `default_root()`.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 _CHECKOUT = Path(__file__).resolve().parents[2]
 
 
-def project_root() -> Path:
-    """The folder holding ontology/, rules/ and queries/."""
-    home = os.environ.get("CMLKB_HOME")
-    return Path(home) if home else _CHECKOUT
-
-
-def ontology_dir() -> Path:
-    return project_root() / "ontology"
-
-
-def rules_dir() -> Path:
-    return project_root() / "rules"
-
-
-def queries_dir() -> Path:
-    return project_root() / "queries"
+def default_root() -> Path:
+    """The folder holding ontology/, rules/ and queries/ of this installation."""
+    return _CHECKOUT

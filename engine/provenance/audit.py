@@ -1,9 +1,10 @@
 """Replay, impact and tamper evidence over the audit store (issue 5):
 
 - `cmlkb replay EVALUATION_ID` re-evaluates the stored input with the stored knowledge
-  version (its files, materialised in a temporary folder and loaded from there) and
-  confirms the identical result; `--with-current` re-evaluates with today's knowledge and
-  prints what changed, with the rules and statements responsible.
+  version (its files, materialised in a temporary folder and loaded from there; that
+  folder is the knowledge root passed to the evaluation, the environment is neither read
+  nor changed) and confirms the identical result; `--with-current` re-evaluates with
+  today's knowledge and prints what changed, with the rules and statements responsible.
 - `cmlkb impact --since VERSION` does that for every stored evaluation made with knowledge
   VERSION or older, and summarises whose recommendations the change alters.
 - `cmlkb audit verify` walks the hash chain and names every edited, removed or reordered
@@ -13,11 +14,9 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,26 +29,12 @@ from cmlkb.knowledge.base import CML, KnowledgeBase, load_knowledge_from
 from cmlkb.provenance.queries import python_value
 from cmlkb.provenance.store import GENESIS, AuditStore
 
-
-@contextmanager
-def _home(root: Path) -> Iterator[None]:
-    """CMLKB_HOME=root for the duration (case facts read rules/facts.yaml from it)."""
-    old = os.environ.get("CMLKB_HOME")
-    os.environ["CMLKB_HOME"] = str(root)
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("CMLKB_HOME", None)
-        else:
-            os.environ["CMLKB_HOME"] = old
+_stored_kb: dict[str, KnowledgeBase] = {}
 
 
-_stored_kb: dict[str, tuple[KnowledgeBase, Path]] = {}
-
-
-def stored_knowledge(store: AuditStore, digest: str) -> tuple[KnowledgeBase, Path]:
-    """The knowledge version `digest` rebuilt from the files kept in the store."""
+def stored_knowledge(store: AuditStore, digest: str) -> KnowledgeBase:
+    """The knowledge version `digest` rebuilt from the files kept in the store, in a
+    temporary folder that is its root (`kb.root`); once per digest and process."""
     if digest in _stored_kb:
         return _stored_kb[digest]
     root = Path(tempfile.mkdtemp(prefix="cmlkb-knowledge-"))
@@ -64,8 +49,8 @@ def stored_knowledge(store: AuditStore, digest: str) -> tuple[KnowledgeBase, Pat
             f"the stored files of knowledge {digest} hash to {kb.digest}: the "
             "store's copy of that knowledge version is damaged"
         )
-    _stored_kb[digest] = (kb, root)
-    return kb, root
+    _stored_kb[digest] = kb
+    return kb
 
 
 # How a stored case is evaluated again: (case, knowledge, selection, evaluation id) ->
@@ -75,8 +60,9 @@ Evaluate = Callable[[dict[str, Any], KnowledgeBase, dict[str, str], str], dict[s
 
 
 def _evaluate(
-    store: AuditStore, graph: Any, kb: KnowledgeBase, root: Path, evaluate: Evaluate
+    store: AuditStore, graph: Any, kb: KnowledgeBase, evaluate: Evaluate
 ) -> dict[str, Any]:
+    """The stored input re-evaluated with `kb` (every file read under `kb.root`)."""
     case = store.stored_input(graph)
     g = graph.value
     digest = store.literal(graph, _cml("inputDigest"))
@@ -84,8 +70,7 @@ def _evaluate(
         raise CmlkbError(f"record {g}: the stored input does not match its input digest")
     selection = json.loads(store.literal(graph, _cml("selectionJson")))
     ident = store.literal(graph, _cml("evaluationId"))
-    with _home(root):
-        return evaluate(case, kb, selection, ident)
+    return evaluate(case, kb, selection, ident)
 
 
 def _cml(name: str) -> Any:
@@ -201,14 +186,15 @@ def replay(
     with `current`."""
     graph = store.find(evaluation_id)
     stored = store.stored_result(graph)
-    if current is None:
-        kb, root = stored_knowledge(store, store.literal(graph, _cml("knowledgeDigest")))
-    else:
-        kb, root = current, current.root
+    kb = (
+        stored_knowledge(store, store.literal(graph, _cml("knowledgeDigest")))
+        if current is None
+        else current
+    )
     return compare(
         stored["evaluation_id"],
         stored,
-        _evaluate(store, graph, kb, root, evaluate),
+        _evaluate(store, graph, kb, evaluate),
         same_knowledge=current is None,
     )
 

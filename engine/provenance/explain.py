@@ -11,6 +11,7 @@ in-memory store holding the provenance of a case file evaluated on the spot (not
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -28,12 +29,15 @@ def graph_into(store: Any, evaluation: Any, kb: Any) -> ox.NamedNode:
     return g
 
 
-def explanation(store: Any, graph: ox.NamedNode, drug: str, why_not: bool = False) -> dict:
-    """The explanation of a drug in the evaluation stored as `graph` (JSON-ready)."""
+def explanation(
+    store: Any, graph: ox.NamedNode, drug: str, why_not: bool = False, *, root: Path
+) -> dict:
+    """The explanation of a drug in the evaluation stored as `graph` (JSON-ready), read by
+    the explain queries under the knowledge root `root`."""
     name = "drug-why-not" if why_not else "drug-why"
-    _, rows = run_query(store, name, {"evaluation": graph, "drug": ox.Literal(drug)})
-    _, fields = run_query(store, "conclusion-fields", {"evaluation": graph})
-    _, summary = run_query(store, "summary", {"evaluation": graph})
+    _, rows = run_query(store, name, {"evaluation": graph, "drug": ox.Literal(drug)}, root)
+    _, fields = run_query(store, "conclusion-fields", {"evaluation": graph}, root)
+    _, summary = run_query(store, "summary", {"evaluation": graph}, root)
     statuses = {r["drug"]: r["status"] for r in summary}
     if drug not in statuses:
         raise InvalidInput(

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -32,7 +33,6 @@ from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from cmlkb.case.read import iri_of, parse_path
-from cmlkb.knowledge import paths
 from cmlkb.knowledge.base import CML, EVAL, PREFIXES, RULE, KnowledgeBase, bind_prefixes
 from cmlkb.results.evaluation import Evaluation
 
@@ -367,12 +367,13 @@ def _drug_status_conclusions(
                 g.add((node, CML.decisiveReason, reason))
 
 
-def validate_provenance(graph: Graph) -> tuple[bool, str]:
-    """Check a provenance graph against ontology/shapes/provenance.ttl (pyshacl)."""
+def validate_provenance(graph: Graph, root: Path) -> tuple[bool, str]:
+    """Check a provenance graph against ontology/shapes/provenance.ttl under the knowledge
+    root `root` (pyshacl)."""
     from pyshacl import validate
 
     shapes = Graph()
-    shapes += _shapes()  # pyshacl mutates the shapes graph (engine-notes C2): a copy each time
+    shapes += _shapes(root)  # pyshacl mutates the shapes graph (engine-notes C2): a copy each time
     conforms, _report, text = validate(
         graph, shacl_graph=shapes, inference="none", allow_warnings=True
     )
@@ -380,9 +381,9 @@ def validate_provenance(graph: Graph) -> tuple[bool, str]:
 
 
 @cache
-def _shapes() -> Graph:
-
-    return Graph().parse(paths.ontology_dir() / "shapes" / "provenance.ttl", format="turtle")
+def _shapes(root: Path) -> Graph:
+    """The provenance shapes under `root`, parsed once per root."""
+    return Graph().parse(root / "ontology" / "shapes" / "provenance.ttl", format="turtle")
 
 
 __all__ = [

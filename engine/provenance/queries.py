@@ -20,7 +20,6 @@ from typing import Any
 import pyoxigraph as ox
 
 from cmlkb.errors import InvalidInput
-from cmlkb.knowledge import paths
 from cmlkb.provenance.graph import evaluation_iri, expand
 from cmlkb.results.result import compact
 
@@ -45,18 +44,20 @@ class NamedQuery:
     parameters: list[Parameter] = field(default_factory=list)
 
 
-def available() -> dict[str, Path]:
-    """Query name -> file, audit queries first (a name is unique across the folders)."""
+def available(root: Path) -> dict[str, Path]:
+    """Query name -> file under the knowledge root `root`, audit queries first (a name is
+    unique across the folders)."""
     out: dict[str, Path] = {}
     for folder in FOLDERS:
-        for f in sorted((paths.queries_dir() / folder).glob("*.rq")):
+        for f in sorted((root / "queries" / folder).glob("*.rq")):
             out.setdefault(f.stem, f)
     return out
 
 
 @cache
-def load_query(name: str) -> NamedQuery:
-    files = available()
+def load_query(name: str, root: Path) -> NamedQuery:
+    """The named query of the query folders under `root` (read once per name and root)."""
+    files = available(root)
     if name not in files:
         raise InvalidInput(f"no query named {name!r}; known queries: {', '.join(sorted(files))}")
     text = files[name].read_text(encoding="utf-8")
@@ -116,10 +117,13 @@ def python_value(term: Any) -> Any:
     return str(term)
 
 
-def run_query(store: Any, name: str, params: dict[str, Any]) -> tuple[list[str], list[dict]]:
-    """Run a named query on an AuditStore; params are strings (converted by the header's
-    types) or pyoxigraph terms. Returns the column names and the rows."""
-    query = load_query(name)
+def run_query(
+    store: Any, name: str, params: dict[str, Any], root: Path
+) -> tuple[list[str], list[dict]]:
+    """Run the named query of the knowledge root `root` on an AuditStore; params are
+    strings (converted by the header's types) or pyoxigraph terms. Returns the column
+    names and the rows."""
+    query = load_query(name, root)
     declared = {p.name: p for p in query.parameters}
     unknown = sorted(set(params) - set(declared))
     if unknown:

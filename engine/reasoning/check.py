@@ -29,7 +29,7 @@ from rdflib import Graph, Literal, Node, URIRef
 from rdflib.namespace import SH, XSD
 
 from cmlkb.errors import CmlkbError
-from cmlkb.knowledge import owl, paths
+from cmlkb.knowledge import owl
 from cmlkb.knowledge.base import (
     PREFIXES,
     KnowledgeBase,
@@ -96,10 +96,13 @@ def _local_name(node: Node) -> str:
     return re.split(r"[#/]", text)[-1] if isinstance(node, URIRef) else "anonymous-shape"
 
 
-def _data_file(kb_root: Path, relative: str) -> Path:
-    """A file of the checked knowledge copy, falling back to this installation's."""
+def _data_file(kb_root: Path, relative: str, fallback_root: Path | None) -> Path:
+    """A file of the checked knowledge copy, else the one under `fallback_root` (the
+    installation's, when the front door passes it)."""
     candidate = kb_root / relative
-    return candidate if candidate.exists() else paths.project_root() / relative
+    if candidate.exists() or fallback_root is None:
+        return candidate
+    return fallback_root / relative
 
 
 # ---------------------------------------------------------------------------
@@ -107,16 +110,16 @@ def _data_file(kb_root: Path, relative: str) -> Path:
 # ---------------------------------------------------------------------------
 
 
-def load_shapes(path: Path | None = None) -> Graph:
-    """The knowledge shapes graph, parsed fresh (pyshacl mutates the shapes it is given)."""
-    path = path or paths.ontology_dir() / "shapes" / "knowledge.ttl"
+def load_shapes(path: Path) -> Graph:
+    """The knowledge shapes graph at `path` (ontology/shapes/knowledge.ttl of a knowledge
+    root), parsed fresh (pyshacl mutates the shapes it is given)."""
     try:
         return Graph().parse(path, format="turtle")
     except Exception as exc:
         raise CmlkbError(f"{path}: shapes are not valid Turtle: {exc}") from exc
 
 
-def shacl_report(graph: Graph, shapes: Graph | None = None) -> tuple[bool, Graph]:
+def shacl_report(graph: Graph, shapes: Graph) -> tuple[bool, Graph]:
     """Validate `graph` (schema + knowledge) against the knowledge shapes.
 
     Returns pyshacl's (conforms, report graph); tests compare the report as a graph.
@@ -125,7 +128,7 @@ def shacl_report(graph: Graph, shapes: Graph | None = None) -> tuple[bool, Graph
 
     conforms, report, _ = validate(
         graph,
-        shacl_graph=shapes if shapes is not None else load_shapes(),
+        shacl_graph=shapes,
         inference="none",
         abort_on_first=False,
         allow_warnings=True,
@@ -133,7 +136,7 @@ def shacl_report(graph: Graph, shapes: Graph | None = None) -> tuple[bool, Graph
     return bool(conforms), report
 
 
-def shacl_findings(graph: Graph, shapes: Graph | None = None) -> list[Finding]:
+def shacl_findings(graph: Graph, shapes: Graph) -> list[Finding]:
     """SHACL results as findings; `check` names the constraint: shacl:<shape local name>."""
     _, report = shacl_report(graph, shapes)
     findings = []
@@ -189,9 +192,8 @@ def parse_qc_query(path: Path) -> QcQuery:
     return QcQuery(path.stem, path, header["title"], header["why"], severity, text)
 
 
-def qc_queries(directory: Path | None = None) -> list[QcQuery]:
-    """Every QC query of queries/qc, sorted by name."""
-    directory = directory or paths.queries_dir() / "qc"
+def qc_queries(directory: Path) -> list[QcQuery]:
+    """Every QC query of `directory` (queries/qc of a knowledge root), sorted by name."""
     return [parse_qc_query(p) for p in sorted(directory.glob("*.rq"))]
 
 
@@ -245,9 +247,9 @@ def _variables(solutions) -> set[str]:
     return {v.value for v in solutions.variables}
 
 
-def qc_findings(graph: Graph, queries: Iterable[QcQuery] | None = None) -> list[Finding]:
+def qc_findings(graph: Graph, queries: Iterable[QcQuery]) -> list[Finding]:
     """Run every QC query once over the whole graph."""
-    queries = list(queries) if queries is not None else qc_queries()
+    queries = list(queries)
     store = _oxigraph_store(graph)
     findings: list[Finding] = []
     for query in queries:
@@ -375,11 +377,11 @@ def _strings(value) -> Iterable[str]:  # value: anything yaml.safe_load returns
             yield from _strings(item)
 
 
-def citation_findings(kb: KnowledgeBase) -> list[Finding]:
+def citation_findings(kb: KnowledgeBase, fallback_root: Path | None = None) -> list[Finding]:
     """Citations of the internal curation sheet, anywhere a user reads a citation: the
     knowledge graph's literals (focus: the statement and property), comment lines of the
     Turtle files (focus: file:line), every string of each rule (focus: file: rule id) and
-    the query files (focus: file:line)."""
+    the query files (focus: file:line; those of `fallback_root` when the copy has none)."""
     import yaml
 
     graph = bind_prefixes(kb.graph)
@@ -403,7 +405,7 @@ def citation_findings(kb: KnowledgeBase) -> list[Finding]:
             rid = raw.get("id", "?") if isinstance(raw, dict) else "?"
             for text in _strings(raw):
                 findings += _citation_finding(f"rules/{path.name}: {rid}", text)
-    queries = _data_file(kb.root, "queries")
+    queries = _data_file(kb.root, "queries", fallback_root)
     for path in sorted(queries.rglob("*.rq")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             findings += _citation_finding(f"queries/{_relative(path, queries)}:{number}", line)
@@ -431,14 +433,17 @@ def _sort_key(finding: Finding) -> tuple[int, str, str, str]:
     )
 
 
-def check_knowledge(kb: KnowledgeBase, reasoner: bool = True) -> list[Finding]:
+def check_knowledge(
+    kb: KnowledgeBase, reasoner: bool = True, fallback_root: Path | None = None
+) -> list[Finding]:
     """Every finding of SHACL, QC queries, OWL consistency (unless reasoner=False) and rule
-    lint on `kb`, sorted by severity, check and focus. Shapes and QC queries come from the
-    knowledge copy's root when it has them, else from this installation."""
+    lint on `kb`, sorted by severity, check and focus. Shapes and QC queries come from
+    `kb.root` when it has them, else from `fallback_root` (`cmlkb check --root` passes the
+    installation's knowledge root, so that a copy of ontology/ alone can be checked)."""
     graph = bind_prefixes(kb.graph)
-    shapes = load_shapes(_data_file(kb.root, "ontology/shapes/knowledge.ttl"))
+    shapes = load_shapes(_data_file(kb.root, "ontology/shapes/knowledge.ttl", fallback_root))
     findings = shacl_findings(graph, shapes)
-    findings += qc_findings(graph, qc_queries(_data_file(kb.root, "queries/qc")))
+    findings += qc_findings(graph, qc_queries(_data_file(kb.root, "queries/qc", fallback_root)))
     if reasoner:
         findings += owl_findings(graph)
     else:
@@ -446,7 +451,7 @@ def check_knowledge(kb: KnowledgeBase, reasoner: bool = True) -> list[Finding]:
             Finding("info", "owl", "ontology/", "OWL consistency skipped (--no-reasoner)")
         )
     findings += rule_findings(kb)
-    findings += citation_findings(kb)
+    findings += citation_findings(kb, fallback_root)
     return sorted(set(findings), key=_sort_key)
 
 

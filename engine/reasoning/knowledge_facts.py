@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from cmlkb.case.facts import fact_schema_at, scaled
+from cmlkb.case.facts import FactSchema, fact_schema_at, scaled
 from cmlkb.errors import CmlkbError
 from cmlkb.knowledge.base import KnowledgeBase
 
@@ -35,7 +35,7 @@ def _bool(value: Any) -> bool:
     return str(value).lower() in ("true", "1")
 
 
-def convert_row(kind: str, spec: dict[str, Any], row: dict[str, Any], schema: Any) -> dict:
+def convert_row(kind: str, spec: dict[str, Any], row: dict[str, Any], schema: FactSchema) -> dict:
     fact: dict[str, Any] = {"kind": kind}
     for name, ftype in spec.items():
         ftype = str(ftype)
@@ -54,20 +54,20 @@ def convert_row(kind: str, spec: dict[str, Any], row: dict[str, Any], schema: An
                 fact[name] = (
                     -1
                     if value is None
-                    else scaled(Decimal(str(value)) * Decimal(str(per_day)), parts[1])
+                    else scaled(Decimal(str(value)) * Decimal(str(per_day)), parts[1], schema)
                 )
             elif parts[0] in ("scaled", "lower", "upper"):
                 unit = parts[1]
                 if unit == "lab":
                     unit = schema.lab_units[str(row.get("param"))]
                 if parts[0] == "scaled":
-                    fact[name] = -1 if value is None else scaled(value, unit)
+                    fact[name] = -1 if value is None else scaled(value, unit, schema)
                     continue
                 inclusive = _bool(row.get(parts[2], True))
                 if value is None:
                     fact[name] = 0 if parts[0] == "lower" else schema.unbounded
                 else:
-                    bound = scaled(value, unit)
+                    bound = scaled(value, unit, schema)
                     if not inclusive:
                         bound += 1 if parts[0] == "lower" else -1
                     fact[name] = bound

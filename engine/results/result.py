@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from cmlkb.case.facts import fact_schema_at
 from cmlkb.knowledge.base import PREFIXES, KnowledgeBase
 from cmlkb.reasoning.reasoner import FactRecord, Inference
 
@@ -208,8 +209,10 @@ def _number(value: Any) -> Any:
     return value
 
 
-def _months(value: int) -> float | None:
-    return None if value < 0 else round(value / 100, 1)
+def _months(value: int, scale: int) -> float | None:
+    """Scaled months (rules/facts.yaml `scales.months` of the evaluating knowledge) as
+    months to one decimal; None when not applicable (-1)."""
+    return None if value < 0 else round(value / scale, 1)
 
 
 def build_result(
@@ -220,6 +223,7 @@ def build_result(
     evaluation_id: str,
 ) -> dict[str, Any]:
     rk = ranks(kb)
+    scales = fact_schema_at(kb.root).scales
     facts = {
         k: inference.of_kind(k)
         for k in (
@@ -369,7 +373,7 @@ def build_result(
         (
             {
                 "drug": r.fact["drug"],
-                "dose_mg": r.fact["dose"] / 100,
+                "dose_mg": r.fact["dose"] / scales["mg"],
                 "frequency": r.fact["frequency"],
                 "detail": r.fact["detail"],
             }
@@ -380,7 +384,7 @@ def build_result(
 
     response: dict[str, Any] = {
         "current_tki": None if case_fact["off_therapy"] else case_fact["current_drug"],
-        "months_on_current_therapy": _months(case_fact["months_on_current"]),
+        "months_on_current_therapy": _months(case_fact["months_on_current"], scales["months"]),
         "latest_bcr_abl1_is_percent": latest_value,
         "molecular_response": molecular,
         "eln": eln,
@@ -430,7 +434,7 @@ def build_result(
         "options": options,
         "actions": actions,
         "action_details": action_details,
-        **_tfr(case_fact, facts["action"]),
+        **_tfr(case_fact, facts["action"], scales["months"]),
         "unverified_actions": [
             {"action": a, "option": unverified[a], "proposed": a not in withheld}
             for a in sorted(unverified)
@@ -439,7 +443,7 @@ def build_result(
     }
 
 
-def _tfr(case_fact: dict[str, Any], actions: list[FactRecord]) -> dict[str, Any]:
+def _tfr(case_fact: dict[str, Any], actions: list[FactRecord], month_scale: int) -> dict[str, Any]:
     """Extension `treatment_free_remission`, only when the patient is off therapy after
     stopping in treatment-free remission: the months since stopping and the monitoring
     interval that applies now (the detail of the tfr-monitoring action; null after a loss
@@ -449,7 +453,7 @@ def _tfr(case_fact: dict[str, Any], actions: list[FactRecord]) -> dict[str, Any]
     monitoring = sorted(r.fact["detail"] for r in actions if r.fact["code"] == "tfr-monitoring")
     return {
         "treatment_free_remission": {
-            "months_since_stop": _months(case_fact["months_off"]),
+            "months_since_stop": _months(case_fact["months_off"], month_scale),
             "monitoring": monitoring[0] if monitoring else None,
         }
     }

@@ -20,7 +20,7 @@ def _explain(path: Path, drug: str, why_not: bool = False) -> dict:
     kb = load_knowledge()
     ev = evaluate_case(validated_cases([path], kb)[0], kb, selection_for(kb))
     store = memory_store()
-    return explanation(store, graph_into(store, ev, kb), drug, why_not)
+    return explanation(store, graph_into(store, ev, kb), drug, why_not, root=kb.root)
 
 
 def _premises(node: dict) -> list[dict]:

@@ -28,7 +28,7 @@ def _graph(kb, path: Path) -> Graph:
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_every_example_graph_conforms(kb, path):
-    ok, text = validate_provenance(_graph(kb, path))
+    ok, text = validate_provenance(_graph(kb, path), kb.root)
     assert ok, text
 
 
@@ -38,7 +38,7 @@ def test_shapes_catch_a_dangling_premise_and_a_missing_json_path(kb):
     g.add((firing, PROV.used, URIRef("https://example.org/nowhere")))
     fact = next(g.subjects(CML.jsonPath, None))
     g.remove((fact, CML.jsonPath, None))
-    ok, text = validate_provenance(g)
+    ok, text = validate_provenance(g, kb.root)
     assert not ok
     assert "no dangling derivation" in text and "JSON path" in text
 

@@ -18,7 +18,7 @@ from cmlkb.knowledge.base import bind_prefixes
 from cmlkb.reasoning.check import QcQuery, parse_qc_query, qc_findings, qc_queries, run_qc_query
 
 FIXTURES = Path(__file__).parent / "fixtures"
-QUERIES = qc_queries()
+QUERIES = qc_queries(Path(__file__).resolve().parents[2] / "queries" / "qc")
 
 
 def load(project_root: Path, *fixtures: Path) -> Graph:

@@ -53,13 +53,16 @@ def background(project_root: Path) -> Graph:
     return graph
 
 
+SHAPES = Path(__file__).resolve().parents[2] / "ontology" / "shapes" / "knowledge.ttl"
+
+
 def validate_fixture(background: Graph, fixture: Path | None) -> Graph:
     graph = Graph()
     for triple in background:
         graph.add(triple)
     if fixture is not None:
         graph.parse(fixture, format="turtle")
-    _, report = shacl_report(graph, load_shapes())
+    _, report = shacl_report(graph, load_shapes(SHAPES))
     return report
 
 

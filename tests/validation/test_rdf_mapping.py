@@ -20,7 +20,6 @@ from cmlkb.case.read import (
     property_keys,
     to_rdf,
 )
-from cmlkb.knowledge import paths
 from cmlkb.knowledge.base import CML
 
 VALID = Path(__file__).parents[1] / "shapes" / "case" / "valid"
@@ -106,7 +105,7 @@ def test_extreme_numbers_keep_their_sign_and_stay_small(kb) -> None:
 
 def test_context_schema_and_ontology_agree(kb) -> None:
     """Every key of the schema has a context term, and every term is a schema property."""
-    schema = json.loads((paths.ontology_dir() / "case.schema.json").read_text())
+    schema = json.loads((kb.root / "ontology" / "case.schema.json").read_text())
     keys = set()
 
     def collect(node):
@@ -119,8 +118,8 @@ def test_context_schema_and_ontology_agree(kb) -> None:
                 collect(v)
 
     collect(schema)
-    context = json.loads((paths.ontology_dir() / "case.context.jsonld").read_text())["@context"]
+    context = json.loads((kb.root / "ontology" / "case.context.jsonld").read_text())["@context"]
     assert keys <= set(context), keys - set(context)
     declared = set(kb.graph.subjects(ns.RDF.type, None))
-    for prop in property_keys():
+    for prop in property_keys(kb.root):
         assert prop in declared, f"{prop} is used by the context but not declared in cmlkb.ttl"

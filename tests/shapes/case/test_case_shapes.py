@@ -16,6 +16,7 @@ from cmlkb.case.read import iri_of, load_case_files
 from cmlkb.case.validation import _shacl, validate
 from cmlkb.interfaces.cli import main
 from cmlkb.knowledge.base import CML
+from cmlkb.knowledge.paths import default_root
 
 HERE = Path(__file__).parent
 EXPECTED = json.loads((HERE / "invalid" / "expected.json").read_text())
@@ -76,7 +77,7 @@ def test_warning_is_reported_but_does_not_block(name: str, kb) -> None:
 
 
 def _standalone(graph: Graph) -> set[tuple[str, str]]:
-    results = _shacl(graph)
+    results = _shacl(graph, default_root())
     return {
         (str(results.value(r, ns.SH.focusNode)), str(results.value(r, ns.SH.resultPath)))
         for r in results.subjects(ns.RDF.type, ns.SH.ValidationResult)
