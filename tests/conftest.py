@@ -20,7 +20,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden",
         action="store_true",
-        help="rewrite tests/golden/expected/*.json from the current output (review the diff!)",
+        help=(
+            "rewrite the computed fields of tests/golden/expected/*.json from the current "
+            "output, keeping the hand-written reasoning and actions_never (review the diff!)"
+        ),
     )
 
 

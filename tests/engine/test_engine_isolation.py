@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from casekit import analysis, at, bcr, evaluate, history, make_case
+from tests.casekit import analysis, at, bcr, evaluate, history, make_case
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "cases").glob("*.json"))
 

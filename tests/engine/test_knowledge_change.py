@@ -9,9 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from casekit import analysis, bcr, evaluate, make_case, status
 
 from cmlkb.knowledge.base import KnowledgeBase, load_knowledge_from
+from tests.casekit import analysis, bcr, evaluate, make_case, status
 
 ROOT = Path(__file__).resolve().parents[2]
 

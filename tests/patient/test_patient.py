@@ -13,6 +13,7 @@ import pytest
 from cmlkb.knowledge.base import KnowledgeBase
 from cmlkb.pipeline import evaluate_case, selection_for, validated_cases
 from cmlkb.results.patient import flesch_kincaid_grade, patient_summary
+from tests.casekit import bcr, run
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples" / "cases").glob("*.json"))
@@ -219,11 +220,6 @@ def test_text_follows_the_knowledge_labels(evaluations, kb: KnowledgeBase) -> No
 
 
 def _summary_for(kb: KnowledgeBase, transcript: str) -> str:
-    import sys
-
-    sys.path.insert(0, str(ROOT / "tests" / "rules"))
-    from casekit import bcr, run
-
     ev = run(kb, diagnosis={"transcript": transcript}, bcr_abl1=[bcr(3, 20.0), bcr(6, 15.0)])
     return patient_summary(ev, kb)
 

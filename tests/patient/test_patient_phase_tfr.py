@@ -4,10 +4,10 @@ above 100 % IS (issue 9 items 12 and 14): built with the rule suites' case kit."
 from __future__ import annotations
 
 import pytest
-from casekit import at, bcr, history, run
 
 from cmlkb.results.patient import flesch_kincaid_grade, patient_summary
 from cmlkb.results.text import clinician_text
+from tests.casekit import at, bcr, history, run
 
 STOP = "2023-01-02"
 MAX_GRADE = 8.0  # as tests/patient/test_patient.py

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 
-from casekit import PROJECT_ROOT, analysis, at, bcr, evaluate, history, make_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cmlkb.knowledge import vocab
 from cmlkb.knowledge.base import load_knowledge_from
 from cmlkb.results.result import ranks
+from tests.casekit import PROJECT_ROOT, analysis, at, bcr, evaluate, history, make_case
 
 KB = load_knowledge_from(PROJECT_ROOT)
 GLOBAL = ["imatinib", "dasatinib", "nilotinib", "bosutinib", "ponatinib", "asciminib"]

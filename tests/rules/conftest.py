@@ -1,13 +1,13 @@
 """Fixtures of the rule suites. The case builder and the helpers that read what the rules
-derived live in casekit.py (imported by the test modules); this file gives them the shipped
+derived live in tests/casekit.py (imported by the test modules); this file gives them the shipped
 knowledge base and checks that the builder's base case is valid."""
 
 from __future__ import annotations
 
 import pytest
-from casekit import BASE, make_case
 
 from cmlkb.knowledge.base import KnowledgeBase
+from tests.casekit import BASE, make_case
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from casekit import (
+from cmlkb.results.text import headline
+from tests.casekit import (
     START,
     analysis,
     assert_fires,
@@ -13,8 +14,6 @@ from casekit import (
     history,
     run,
 )
-
-from cmlkb.results.text import headline
 
 
 def acts(ev):

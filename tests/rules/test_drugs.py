@@ -4,7 +4,7 @@ A drug's status is the strongest effect among its reasons."""
 
 from __future__ import annotations
 
-from casekit import (
+from tests.casekit import (
     analysis,
     assert_fires,
     assert_no_conclusion,

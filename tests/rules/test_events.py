@@ -3,7 +3,7 @@ the category each event gets under the selected guideline edition (ELN 2020 mile
 
 from __future__ import annotations
 
-from casekit import (
+from tests.casekit import (
     analysis,
     assert_fires,
     assert_not_fires,

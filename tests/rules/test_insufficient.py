@@ -3,7 +3,7 @@ them (unknown is not normal)."""
 
 from __future__ import annotations
 
-from casekit import (
+from tests.casekit import (
     START,
     assert_fires,
     assert_not_fires,
@@ -110,7 +110,7 @@ def test_no_eln_milestone_applies_to_a_result_before_3_months(kb):
 
 
 def test_eln_2013_has_no_milestone_in_third_line(kb):
-    from casekit import history
+    from tests.casekit import history
 
     ev = run(
         kb,
@@ -208,7 +208,7 @@ def test_typical_transcript_is_not_insufficient(kb):
 
 
 def test_unrecorded_transcript_is_listed_beside_the_category(kb):
-    from casekit import evaluate, make_raw, validated
+    from tests.casekit import evaluate, make_raw, validated
 
     raw = make_raw(bcr_abl1=[bcr(6, 15.0)])
     del raw["diagnosis"]["transcript"]

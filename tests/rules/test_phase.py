@@ -5,7 +5,7 @@ accelerated 15-29 %; WHO 2016 blast phase >= 20 %, accelerated 10-19 %."""
 
 from __future__ import annotations
 
-from casekit import (
+from tests.casekit import (
     assert_fires,
     assert_not_fires,
     at,
@@ -99,7 +99,7 @@ def test_advanced_phase_before_treatment_is_not_progression(kb):
 
 
 def test_accelerated_phase_at_diagnosis_applies_the_advanced_phase_setting(kb):
-    from casekit import reasons
+    from tests.casekit import reasons
 
     ev = run(kb, diagnosis={"phase": "accelerated"}, bcr_abl1=[bcr(6, 5.0)])
     assert_fires(ev, "advanced-phase-at-diagnosis", "drug-reason-phase")

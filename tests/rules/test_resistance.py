@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from casekit import (
+from tests.casekit import (
     START,
     assert_fires,
     assert_not_fires,

@@ -8,7 +8,8 @@ a warning until a repeat within 1-3 months confirms it as failure.
 from __future__ import annotations
 
 import pytest
-from casekit import (
+
+from tests.casekit import (
     START,
     analysis,
     assert_fires,
@@ -315,10 +316,9 @@ def test_6_month_value_just_below_the_top_of_the_scale_is_failure(kb):
 def _validated_report(kb, value_text):
     import json
 
-    from casekit import make_raw
-
     from cmlkb.case.read import CaseInput, parse_json
     from cmlkb.case.validation import validate
+    from tests.casekit import make_raw
 
     raw = make_raw(bcr_abl1=[bcr(3, 5.0), bcr(6, 1.5)])
     text = json.dumps(raw).replace('"is_percent": 1.5', f'"is_percent": {value_text}')
@@ -332,7 +332,7 @@ def test_largest_value_validation_accepts_is_failure(kb):
     # the verdict.
     import json
 
-    from casekit import evaluate
+    from tests.casekit import evaluate
 
     case_id, report = _validated_report(kb, "1.7976931348623157e308")
     assert report.ok
@@ -364,7 +364,7 @@ def test_value_beyond_the_scale_is_not_a_response_level(kb):
 
 
 def _without_transcript(kb, **changes):
-    from casekit import evaluate, make_raw, validated
+    from tests.casekit import evaluate, make_raw, validated
 
     raw = make_raw(**changes)
     del raw["diagnosis"]["transcript"]

@@ -4,7 +4,7 @@ weeks) and no MMR 3-6 months after restarting (test for mutations)
 
 from __future__ import annotations
 
-from casekit import (
+from tests.casekit import (
     actions,
     assert_fires,
     assert_not_fires,
@@ -58,7 +58,7 @@ def test_stopping_for_another_reason_is_not_tfr(kb):
 def restarted(months_on, *results):
     """imatinib stopped in TFR, restarted at STOP; assessed `months_on` months later."""
     changes = history(("imatinib", "tfr"), current="imatinib", current_start=STOP)
-    from casekit import at
+    from tests.casekit import at
 
     return dict(
         changes, bcr_abl1=[bcr(-2, 0.5, start=STOP), *results], assessed_on=at(months_on, STOP)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from casekit import (
+from tests.casekit import (
     analysis,
     assert_fires,
     assert_not_fires,

@@ -7,8 +7,8 @@ the test with the validator's own message, so no rule test ever runs on data the
 would refuse. Dates are written relative to the start of the therapy (`at(months)`), so a
 test reads like the clinical situation it checks.
 
-Used by tests/rules, tests/engine and tests/property (the last two put this folder on
-sys.path in their conftest).
+Used by tests/rules, tests/engine, tests/property and tests/patient as `tests.casekit`
+(tests/ is a package: pytest puts the project root on sys.path, no conftest edits it).
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from cmlkb.knowledge.base import KnowledgeBase, load_knowledge_from
 from cmlkb.pipeline import Evaluation, evaluate_case, selection_for
 from cmlkb.reasoning.reasoner import FactRecord
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RULES_DIR = PROJECT_ROOT / "rules"
+EXAMPLES = sorted((PROJECT_ROOT / "examples" / "cases").glob("*.json"))
 
 START = "2022-01-03"  # start of the default (first and current) therapy
 DIAGNOSIS = "2021-12-20"
@@ -120,6 +121,13 @@ def validated(kb: KnowledgeBase, raw: dict[str, Any]) -> dict[str, Any]:
             raise AssertionError("the test built an invalid case:\n" + format_text(report))
         _VALIDATED[key] = report.cases[parsed["id"]]
     return copy.deepcopy(_VALIDATED[key])
+
+
+def example(stem: str) -> dict[str, Any]:
+    """The raw case of examples/cases/<stem>.json (a fresh copy to vary; `validated` checks
+    the variation)."""
+    path = PROJECT_ROOT / "examples" / "cases" / f"{stem}.json"
+    return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 def make_case(kb: KnowledgeBase, **changes: Any) -> dict[str, Any]:
