@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cmlkb import query_files
 from cmlkb.errors import CmlkbError, InvalidInput
 from cmlkb.knowledge import KnowledgeBase, load_knowledge, load_knowledge_from
 from cmlkb.store import GENESIS, AuditStore, open_store
@@ -266,13 +267,8 @@ def impact(store: AuditStore, since: str, current: KnowledgeBase) -> list[Replay
 def _evaluations(store: AuditStore) -> tuple[list[str], list[dict[str, Any]]]:
     from cmlkb.queries import python_value
 
-    rows = store.query("""
-        PREFIX cml: <https://w3id.org/cmlkb/ontology#>
-        SELECT ?evaluationId ?knowledgeVersion ?knowledgeDigest WHERE { GRAPH ?e {
-          ?e a cml:Evaluation ; cml:evaluationId ?evaluationId ;
-             cml:knowledgeVersion ?knowledgeVersion ; cml:knowledgeDigest ?knowledgeDigest ;
-             cml:sequenceNumber ?n } } ORDER BY ?n""")
-    cols = [v.value for v in rows.variables]
+    rows = store.query("engine/stored-evaluations")
+    cols = query_files.variables(rows)
     return cols, [{c: python_value(s[c]) for c in cols} for s in rows]
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from cmlkb.errors import InvalidInput
 from cmlkb.facts import case_facts
-from cmlkb.knowledge import KnowledgeBase, load_knowledge
+from cmlkb.knowledge import CML, KnowledgeBase, load_knowledge
 from cmlkb.reasoner import Inference, infer
 from cmlkb.result import build_result
 
@@ -39,13 +39,12 @@ class Evaluation:
 def _codes(kb: KnowledgeBase, cls: str, family: str | None, default_only: bool) -> list[str]:
     """Codes of the individuals of a class (Guideline, ClassificationSystem), optionally of
     one guideline family and only the one marked cml:isDefault."""
-    query = f"""
-        PREFIX cml: <https://w3id.org/cmlkb/ontology#>
-        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-        SELECT ?code WHERE {{ ?x a cml:{cls} ; skos:notation ?code .
-          {"?x cml:isDefault true ." if default_only else ""}
-          {"?x cml:guidelineFamily '" + family + "' ." if family else ""} }}"""
-    return sorted(str(r["code"]) for r in kb.select(query))
+    params: dict[str, Any] = {"class": str(CML[cls])}
+    if family:
+        params["family"] = family
+    if default_only:
+        params["isDefault"] = True
+    return sorted(str(r["code"]) for r in kb.select("engine/individual-codes", params))
 
 
 def _default(kb: KnowledgeBase, cls: str, family: str | None = None) -> str:

@@ -474,9 +474,9 @@ def _conclusion_refs(value: Any) -> list[Ref]:
 
 def source_iris(kb: Any) -> set[str]:
     """Declared sources as 'src:<name>' strings."""
-    from cmlkb.knowledge import CML, SRC
+    from cmlkb.knowledge import SRC
 
-    rows = kb.select(f"SELECT ?s WHERE {{ ?s a <{CML.Source}> }}")
+    rows = kb.select("engine/sources")
     return {"src:" + r["s"][len(str(SRC)) :] for r in rows if r["s"].startswith(str(SRC))}
 
 
