@@ -36,15 +36,23 @@ class Evaluation:
     started_at: str
 
 
+_codes_cache: dict[tuple[str, str, str | None, bool], list[str]] = {}
+
+
 def _codes(kb: KnowledgeBase, cls: str, family: str | None, default_only: bool) -> list[str]:
     """Codes of the individuals of a class (Guideline, ClassificationSystem), optionally of
-    one guideline family and only the one marked cml:isDefault."""
-    params: dict[str, Any] = {"class": str(CML[cls])}
-    if family:
-        params["family"] = family
-    if default_only:
-        params["isDefault"] = True
-    return sorted(str(r["code"]) for r in kb.select("engine/individual-codes", params))
+    one guideline family and only the one marked cml:isDefault (cached per knowledge
+    digest)."""
+    key = (kb.digest, cls, family, default_only)
+    if key not in _codes_cache:
+        params: dict[str, Any] = {"class": str(CML[cls])}
+        if family:
+            params["family"] = family
+        if default_only:
+            params["isDefault"] = True
+        rows = kb.select("engine/individual-codes", params)
+        _codes_cache[key] = sorted(str(r["code"]) for r in rows)
+    return list(_codes_cache[key])
 
 
 def _default(kb: KnowledgeBase, cls: str, family: str | None = None) -> str:

@@ -15,7 +15,7 @@ Each file is read and parsed once (cached by path, size and modification time).
 
 Header grammar: the file opens with `#` lines, up to the first line that is not one.
 A key line is `# key: value` (one space after `#`); a line `#` + two or more spaces
-continues the value of the key above it. Keys, in this order:
+continues the value of the key above it (so does the same key given again). Keys:
 
   # title:      what the rows are (required)
   # why:        who runs it and what for (required; `purpose:` is read as `why:` in
@@ -41,7 +41,7 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,15 @@ class Query:
     def stem(self) -> str:
         return self.path.stem
 
+    @cached_property
+    def where_offset(self) -> int:
+        """Offset just after the `{` of the outer WHERE group (WHERE in comments skipped)."""
+        for m in _WHERE.finditer(self.text):
+            line = self.text[self.text.rfind("\n", 0, m.start()) + 1 : m.start()]
+            if "#" not in line:
+                return m.end()
+        raise CmlkbError(f"query {self.name}: a parameterised query needs a WHERE clause")
+
     def bind(self, params: Mapping[str, Any] | None = None) -> str:
         """The query text with its parameters bound (see the module doc)."""
         params = dict(params or {})
@@ -104,7 +113,7 @@ class Query:
         rows = " ".join(
             "(" + " ".join(str(t) for t in row) + ")" for row in itertools.product(*columns)
         )
-        where = _outer_where(self)
+        where = self.where_offset
         names = " ".join(f"?{k}" for k in params)
         return f"{self.text[:where]} VALUES ({names}) {{ {rows} }}{self.text[where:]}"
 
@@ -130,15 +139,6 @@ def _term(query: Query, param: Parameter, value: Any) -> Any:
     )
 
 
-def _outer_where(query: Query) -> int:
-    """Offset just after the `{` of the outer WHERE group (WHERE in comments skipped)."""
-    for m in _WHERE.finditer(query.text):
-        line = query.text[query.text.rfind("\n", 0, m.start()) + 1 : m.start()]
-        if "#" not in line:
-            return m.end()
-    raise CmlkbError(f"query {query.name}: a parameterised query needs a WHERE clause")
-
-
 def parse(text: str, name: str, path: Path) -> Query:
     """A query file's text and header; CmlkbError naming the file on a malformed header."""
     header: dict[str, str] = {}
@@ -155,9 +155,7 @@ def parse(text: str, name: str, path: Path) -> Query:
                 raise CmlkbError(
                     f"{where}: unknown header key {m.group(1)!r}; the keys are " + ", ".join(KEYS)
                 )
-            if key in header:
-                raise CmlkbError(f"{where}: header key {key!r} given twice")
-            header[key] = m.group(2)
+            header[key] = f"{header.get(key, '')} {m.group(2)}".strip()  # a repeat continues
             continue
         p = _PARAMETER.match(line) if key == "parameters" else None
         if p:
@@ -209,7 +207,7 @@ def read(path: Path, name: str | None = None) -> Query:
     try:
         st = path.stat()
     except OSError as exc:
-        raise CmlkbError(f"query file not found: {path}") from exc
+        raise CmlkbError(f"no query {name or path.stem!r}: {path} not found") from exc
     return _read(path, name or f"{path.parent.name}/{path.stem}", st.st_mtime_ns, st.st_size)
 
 
@@ -225,10 +223,7 @@ def installation_root() -> Path:
 def load(name: str, root: Path | None = None) -> Query:
     """The query `name` (folder/stem) of `root`/queries, this installation's by default."""
     base = (root if root is not None else installation_root()) / "queries"
-    path = base / f"{name}.rq"
-    if not path.is_file():
-        raise CmlkbError(f"no query {name!r}: {path} not found")
-    return read(path, name)
+    return read(base / f"{name}.rq", name)
 
 
 def folder(name: str, root: Path | None = None) -> list[Query]:

@@ -176,7 +176,6 @@ def test_header_is_parsed(tmp_path: Path) -> None:
         ("# title: t\n", "lacks # why:"),
         ("# why: w\n", "lacks # title:"),
         ("# title: t\n# why: w\n# author: me\n", "unknown header key 'author'"),
-        ("# title: t\n# title: u\n# why: w\n", "given twice"),
         ("# title: t\n# why: w\n# parameters:\n#   x (number, required): n\n", "the types are"),
         ("# title: t\n# why: w\n#a stray line\n", "not a header line"),
     ],
@@ -191,6 +190,13 @@ def test_an_older_copy_saying_purpose_is_read(tmp_path: Path) -> None:
     """Knowledge copies kept in the audit store before the grammar was one say # purpose:."""
     path = write(tmp_path, "# title: t\n# purpose: p\nSELECT ?x WHERE { ?x ?p ?o }\n")
     assert query_files.read(path).why == "p"
+
+
+def test_a_key_given_again_continues_its_value(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "# why: first\n# title: t\n# why: second\nSELECT ?x WHERE { ?x ?p ?o }\n"
+    )
+    assert query_files.read(path).why == "first second"
 
 
 def test_a_query_is_read_once_and_again_when_it_changes(tmp_path: Path) -> None:
