@@ -17,7 +17,7 @@ from cmlkb.case.facts import case_facts, fact_schema_at
 from cmlkb.case.read import input_digest, load_case_files
 from cmlkb.case.validation import format_text, validate
 from cmlkb.errors import InvalidInput
-from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.knowledge.base import CML, KnowledgeBase
 from cmlkb.provenance.graph import evaluation_graph
 from cmlkb.reasoning.reasoner import infer
 from cmlkb.results.evaluation import Evaluation
@@ -35,16 +35,23 @@ __all__ = [
 ]
 
 
+_codes_cache: dict[tuple[str, str, str | None, bool], list[str]] = {}
+
+
 def _codes(kb: KnowledgeBase, cls: str, family: str | None, default_only: bool) -> list[str]:
     """Codes of the individuals of a class (Guideline, ClassificationSystem), optionally of
-    one guideline family and only the one marked cml:isDefault."""
-    query = f"""
-        PREFIX cml: <https://w3id.org/cmlkb/ontology#>
-        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-        SELECT ?code WHERE {{ ?x a cml:{cls} ; skos:notation ?code .
-          {"?x cml:isDefault true ." if default_only else ""}
-          {"?x cml:guidelineFamily '" + family + "' ." if family else ""} }}"""
-    return sorted(str(r["code"]) for r in kb.select(query))
+    one guideline family and only the one marked cml:isDefault (cached per knowledge
+    digest)."""
+    key = (kb.digest, cls, family, default_only)
+    if key not in _codes_cache:
+        params: dict[str, Any] = {"class": str(CML[cls])}
+        if family:
+            params["family"] = family
+        if default_only:
+            params["isDefault"] = True
+        rows = kb.select("engine/individual-codes", params)
+        _codes_cache[key] = sorted(str(r["code"]) for r in rows)
+    return list(_codes_cache[key])
 
 
 def _default(kb: KnowledgeBase, cls: str, family: str | None = None) -> str:

@@ -291,13 +291,7 @@ def _property_ranges(kb: KnowledgeBase) -> dict[URIRef, URIRef]:
     cached = _RANGES.get(id(kb))
     if cached is not None and cached[0] is kb:
         return cached[1]
-    declared = {
-        row["property"]: row["range"]
-        for row in kb.select(
-            "SELECT ?property ?range WHERE { ?property "
-            "<http://www.w3.org/2000/01/rdf-schema#range> ?range . FILTER(isIRI(?range)) }"
-        )
-    }
+    declared = {row["property"]: row["range"] for row in kb.select("engine/property-ranges")}
     ranges: dict[URIRef, URIRef] = {}
     for prop in property_keys(kb.root):
         rng = declared.get(str(prop))

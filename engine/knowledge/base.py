@@ -5,16 +5,17 @@ identifies the exact content an evaluation used."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import OWL, XSD, Graph, Namespace, URIRef
+from rdflib import XSD, Graph, Namespace, URIRef
 
 from cmlkb.errors import CmlkbError
+from cmlkb.knowledge import query_files
 from cmlkb.knowledge.paths import default_root
 
 CML = Namespace("https://w3id.org/cmlkb/ontology#")
@@ -125,9 +126,13 @@ class KnowledgeBase:
             self._graph = parse_turtle_files(self.turtle)
         return self._graph
 
-    def select(self, query: str) -> list[dict[str, Any]]:
-        """Rows of a SPARQL SELECT over the knowledge, unbound variables left out."""
-        return _select(self._store, query)
+    def select(
+        self, query: query_files.Query | str, params: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Rows of a query file's SELECT over the knowledge (a Query, or the name of one of
+        this installation's queries such as engine/sources), its parameters bound as
+        cmlkb.knowledge.query_files describes; unbound variables left out."""
+        return _select(self._store, query, params)
 
 
 def bind_prefixes(graph: Graph) -> Graph:
@@ -165,9 +170,7 @@ def load_knowledge_from(root: Path) -> KnowledgeBase:
     store = load_store(files)
     rows = [
         q["version"]
-        for q in _select(
-            store, f"SELECT ?version WHERE {{ <{ONTOLOGY_IRI}> <{OWL.versionInfo}> ?version }}"
-        )
+        for q in _select(store, "engine/knowledge-version", {"ontology": str(ONTOLOGY_IRI)})
     ]
     if len(rows) != 1:
         raise CmlkbError(
@@ -185,11 +188,11 @@ def load_knowledge_from(root: Path) -> KnowledgeBase:
     )
 
 
-def _select(store: ox.Store, query: str) -> list[dict[str, Any]]:
-    solutions = store.query(query)
-    if not isinstance(solutions, ox.QuerySolutions):
-        raise CmlkbError("a knowledge query must be a SPARQL SELECT")
-    names = [v.value for v in solutions.variables]
+def _select(
+    store: ox.Store, query: query_files.Query | str, params: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    solutions = query_files.solutions(store, query, params)
+    names = query_files.variables(solutions)
     return [{n: _python(s[n]) for n in names if s[n] is not None} for s in solutions]
 
 

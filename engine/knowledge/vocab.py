@@ -38,25 +38,6 @@ VOCABULARY_CLASSES: dict[str, tuple[URIRef, str]] = {
 _CACHE: dict[int, tuple[KnowledgeBase, dict[str, list[dict[str, Any]]]]] = {}
 
 
-_TERMS_QUERY = """
-PREFIX cml:  <https://w3id.org/cmlkb/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX owl:  <http://www.w3.org/2002/07/owl#>
-SELECT ?class ?node ?code ?label ?plain ?definition ?hgvs ?cdna WHERE {
-  VALUES ?class { %s }
-  ?sub rdfs:subClassOf* ?class .
-  ?node a ?sub ; skos:notation ?code .
-  FILTER (isIRI(?node))
-  FILTER NOT EXISTS { ?node owl:deprecated true }
-  OPTIONAL { ?node skos:prefLabel ?label . FILTER (LANG(?label) IN ("", "en")) }
-  OPTIONAL { ?node cml:plainLabel ?plain . FILTER (LANG(?plain) IN ("", "en")) }
-  OPTIONAL { ?node skos:definition ?definition . FILTER (LANG(?definition) IN ("", "en")) }
-  OPTIONAL { ?node cml:hgvsProtein ?hgvs }
-  OPTIONAL { ?node cml:hgvsCdna ?cdna }
-}"""
-
-
 def vocabularies(kb: KnowledgeBase) -> dict[str, list[dict[str, Any]]]:
     """Vocabulary name -> its terms (code, iri, label, plain_label, definition; mutations
     also hgvs_protein and hgvs_cdna), sorted by code. Cached per knowledge base."""
@@ -64,7 +45,7 @@ def vocabularies(kb: KnowledgeBase) -> dict[str, list[dict[str, Any]]]:
     if cached is not None and cached[0] is kb:
         return cached[1]
     names = {str(cls): name for name, (cls, _) in VOCABULARY_CLASSES.items()}
-    rows = kb.select(_TERMS_QUERY % " ".join(f"<{c}>" for c in names))
+    rows = kb.select("engine/vocabulary-terms", {"class": list(names)})
     terms: dict[tuple[str, str, str], dict[str, Any]] = {}
     for row in rows:
         name = names[row["class"]]

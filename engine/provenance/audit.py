@@ -25,6 +25,7 @@ import pyoxigraph as ox
 
 from cmlkb.case.read import input_digest
 from cmlkb.errors import CmlkbError
+from cmlkb.knowledge import query_files
 from cmlkb.knowledge.base import CML, KnowledgeBase, load_knowledge_from
 from cmlkb.provenance.queries import python_value
 from cmlkb.provenance.store import GENESIS, AuditStore
@@ -248,13 +249,8 @@ def impact(
 
 
 def _evaluations(store: AuditStore) -> tuple[list[str], list[dict[str, Any]]]:
-    rows = store.query("""
-        PREFIX cml: <https://w3id.org/cmlkb/ontology#>
-        SELECT ?evaluationId ?knowledgeVersion ?knowledgeDigest WHERE { GRAPH ?e {
-          ?e a cml:Evaluation ; cml:evaluationId ?evaluationId ;
-             cml:knowledgeVersion ?knowledgeVersion ; cml:knowledgeDigest ?knowledgeDigest ;
-             cml:sequenceNumber ?n } } ORDER BY ?n""")
-    cols = [v.value for v in rows.variables]
+    rows = store.query("engine/stored-evaluations")
+    cols = query_files.variables(rows)
     return cols, [{c: python_value(s[c]) for c in cols} for s in rows]
 
 

@@ -151,13 +151,9 @@ _ranks: dict[str, list[tuple[URIRef, str, int]]] = {}
 
 def _drug_statuses(kb: KnowledgeBase) -> list[tuple[URIRef, str, int]]:
     if kb.digest not in _ranks:
-        rows = kb.graph.query("""
-            PREFIX cml: <https://w3id.org/cmlkb/ontology#>
-            PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-            SELECT ?s ?code ?rank WHERE { ?s a cml:DrugStatus ; skos:notation ?code ;
-                                             cml:strengthRank ?rank }""")
         _ranks[kb.digest] = [
-            (URIRef(r["s"]), str(r["code"]), int(r["rank"])) for r in rows.bindings
+            (URIRef(r["s"]), str(r["code"]), int(r["rank"]))
+            for r in kb.select("engine/drug-statuses")
         ]
     return _ranks[kb.digest]
 

@@ -1,78 +1,44 @@
 """Named SPARQL queries (queries/audit/*.rq, queries/explain/*.rq) run against the audit
 store: `cmlkb query NAME [--param KEY=VALUE ...]`.
 
-Each query file starts with a header of `#` lines: title, purpose, parameters, columns.
-A parameter line reads `#   name (type, required|optional): description`; the type is
-`text` (a string), `iri` (stmt:x or a full IRI) or `evaluation` (an evaluation id, which
-names the graph eval:<id>). Parameters are bound by a VALUES block placed at the start of
-the query's outer WHERE group, so a query is valid SPARQL on its own and its parameters are
-ordinary variables (an unbound optional parameter simply ranges over the data).
+The files are read by cmlkb.knowledge.query_files, which defines the header grammar (title, why,
+parameters, columns) and how parameters are bound. On the command line a parameter is
+KEY=VALUE; the value is read by the parameter's type: `text` (a string), `iri` (stmt:x or
+a full IRI), `evaluation` (an evaluation id, which names the graph eval:<id>) or `bool`.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
 from cmlkb.errors import InvalidInput
+from cmlkb.knowledge import query_files
+from cmlkb.knowledge.query_files import Parameter, Query
 from cmlkb.provenance.graph import evaluation_iri, expand
 from cmlkb.results.result import compact
 
 FOLDERS = ("audit", "explain")
-_PARAM = re.compile(r"^#\s+(\w+)\s+\((\w+),\s*(required|optional)\):\s*(.*)$")
 
 
-@dataclass
-class Parameter:
-    name: str
-    type: str
-    required: bool
-    description: str
-
-
-@dataclass
-class NamedQuery:
-    name: str
-    path: Path
-    text: str
-    title: str = ""
-    parameters: list[Parameter] = field(default_factory=list)
-
-
-def available(root: Path) -> dict[str, Path]:
-    """Query name -> file under the knowledge root `root`, audit queries first (a name is
-    unique across the folders)."""
-    out: dict[str, Path] = {}
+def available(root: Path) -> dict[str, Query]:
+    """Query name -> query of the folders under the knowledge root `root`, audit queries
+    first (a name is unique across the folders)."""
+    out: dict[str, Query] = {}
     for folder in FOLDERS:
-        for f in sorted((root / "queries" / folder).glob("*.rq")):
-            out.setdefault(f.stem, f)
+        for query in query_files.folder(folder, root):
+            out.setdefault(query.stem, query)
     return out
 
 
-@cache
-def load_query(name: str, root: Path) -> NamedQuery:
-    """The named query of the query folders under `root` (read once per name and root)."""
-    files = available(root)
-    if name not in files:
-        raise InvalidInput(f"no query named {name!r}; known queries: {', '.join(sorted(files))}")
-    text = files[name].read_text(encoding="utf-8")
-    query = NamedQuery(name, files[name], text)
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            break
-        if line.startswith("# title:"):
-            query.title = line.split(":", 1)[1].strip()
-        m = _PARAM.match(line)
-        if m:
-            query.parameters.append(
-                Parameter(m.group(1), m.group(2), m.group(3) == "required", m.group(4))
-            )
-    return query
+def load_query(name: str, root: Path) -> Query:
+    """The named query of the query folders under `root`."""
+    queries = available(root)
+    if name not in queries:
+        raise InvalidInput(f"no query named {name!r}; known queries: {', '.join(sorted(queries))}")
+    return queries[name]
 
 
 def _term(param: Parameter, value: str) -> Any:
@@ -81,22 +47,11 @@ def _term(param: Parameter, value: str) -> Any:
         return ox.NamedNode(str(evaluation_iri(value)))
     if param.type == "iri":
         return ox.NamedNode(str(expand(value)))
+    if param.type == "bool":
+        if value.lower() not in ("true", "false"):
+            raise InvalidInput(f"--param {param.name}={value}: expected true or false")
+        return ox.Literal(value.lower() == "true")
     return ox.Literal(value)
-
-
-_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
-
-
-def bind(text: str, terms: dict[str, Any]) -> str:
-    """The query with `VALUES (?a ?b) { (t1 t2) }` at the start of its outer WHERE group."""
-    if not terms:
-        return text
-    m = _WHERE.search(text)
-    if m is None:
-        raise InvalidInput("a parameterised query needs a WHERE clause")
-    names = " ".join(f"?{k}" for k in terms)
-    values = " ".join(str(t) for t in terms.values())
-    return f"{text[: m.end()]} VALUES ({names}) {{ ({values}) }}{text[m.end() :]}"
 
 
 def python_value(term: Any) -> Any:
@@ -137,8 +92,8 @@ def run_query(
             f"query {name}: missing --param {missing[0]}=VALUE ({declared[missing[0]].description})"
         )
     terms = {k: v if not isinstance(v, str) else _term(declared[k], v) for k, v in params.items()}
-    solutions = store.query(bind(query.text, terms))
-    columns = [v.value for v in solutions.variables]
+    solutions = store.query(query, terms)
+    columns = query_files.variables(solutions)
     rows = [{c: python_value(sol[c]) for c in columns} for sol in solutions]
     return columns, rows
 

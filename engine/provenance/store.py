@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +35,9 @@ import pyoxigraph as ox
 
 from cmlkb.case.read import parse_json
 from cmlkb.errors import CmlkbError, InvalidInput
+from cmlkb.knowledge import query_files
 from cmlkb.knowledge.base import CML, KnowledgeBase, digest_files
+from cmlkb.knowledge.query_files import Query
 from cmlkb.provenance.graph import canonical_json, evaluation_graph, evaluation_iri, knowledge_iri
 from cmlkb.results.evaluation import Evaluation
 
@@ -152,12 +154,7 @@ class AuditStore:
 
     def head(self) -> tuple[int, str]:
         """(sequence number, digest) of the last record, (0, GENESIS) when empty."""
-        solutions = self.store.query(f"""
-            SELECT ?n ?d WHERE {{ ?e <{SEQUENCE.value}> ?n ; <{RECORD_DIGEST.value}> ?d }}
-            ORDER BY DESC(?n) LIMIT 1""")
-        if not isinstance(solutions, ox.QuerySolutions):
-            raise CmlkbError("the audit store's head query is not a SELECT")
-        rows = list(solutions)
+        rows = list(query_files.solutions(self.store, "engine/store-head"))
         if not rows:
             return 0, GENESIS
         return int(rows[0]["n"].value), rows[0]["d"].value
@@ -196,8 +193,10 @@ class AuditStore:
 
     # ---------------------------------------------------------------- reading
 
-    def query(self, sparql: str) -> Any:
-        return self.store.query(sparql)
+    def query(self, query: Query | str, params: Mapping[str, Any] | None = None) -> Any:
+        """Solutions of a query file (a Query, or the name of one of this installation's
+        queries) over the store, parameters bound as cmlkb.knowledge.query_files describes."""
+        return query_files.solutions(self.store, query, params)
 
     def evaluation_ids(self) -> list[str]:
         return [r.evaluation_id for r in self.records()]

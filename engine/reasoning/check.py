@@ -29,7 +29,7 @@ from rdflib import Graph, Literal, Node, URIRef
 from rdflib.namespace import SH, XSD
 
 from cmlkb.errors import CmlkbError
-from cmlkb.knowledge import owl
+from cmlkb.knowledge import owl, query_files
 from cmlkb.knowledge.base import (
     PREFIXES,
     KnowledgeBase,
@@ -41,7 +41,6 @@ from cmlkb.reasoning.rules import lint_rules
 
 SEVERITIES = ("violation", "warning", "info")
 _SH_SEVERITY = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
-_HEADER = re.compile(r"^#\s*(title|why|severity|columns):\s*(.*?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -174,22 +173,17 @@ def shacl_findings(graph: Graph, shapes: Graph) -> list[Finding]:
 
 
 def parse_qc_query(path: Path) -> QcQuery:
-    """Read a QC query file and its header (# title:, # why:, # severity:, # columns:)."""
-    text = path.read_text(encoding="utf-8")
-    header: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            break
-        match = _HEADER.match(line)
-        if match:
-            header[match.group(1)] = match.group(2)
-    missing = [key for key in ("title", "why", "severity", "columns") if key not in header]
+    """Read a QC query file and its header (cmlkb.knowledge.query_files grammar; a QC query also
+    needs # severity: and # columns:)."""
+    query = query_files.read(path)
+    missing = [key for key in ("severity", "columns") if not getattr(query, key)]
     if missing:
         raise CmlkbError(f"{path}: QC query header lacks # {', # '.join(missing)}: add them")
-    severity = header["severity"].lower()
-    if severity not in ("violation", "warning"):
-        raise CmlkbError(f"{path}: # severity: must be violation or warning, not {severity!r}")
-    return QcQuery(path.stem, path, header["title"], header["why"], severity, text)
+    if query.severity not in ("violation", "warning"):
+        raise CmlkbError(
+            f"{path}: # severity: must be violation or warning, not {query.severity!r}"
+        )
+    return QcQuery(path.stem, path, query.title, query.why, query.severity, query.text)
 
 
 def qc_queries(directory: Path) -> list[QcQuery]:
@@ -227,10 +221,10 @@ def _compact_iris(text: str) -> str:
 def run_qc_query(graph: Graph, query: QcQuery, store=None) -> list[Finding]:
     """Rows of one QC query as findings (no rows: nothing found)."""
     store = store if store is not None else _oxigraph_store(graph)
-    try:
-        solutions = store.query(query.text)
-    except SyntaxError as exc:
-        raise CmlkbError(f"{query.path}: not valid SPARQL: {exc}") from exc
+    qc = query_files.Query(
+        f"qc/{query.name}", query.path, query.text, query.title, query.why, query.severity
+    )
+    solutions = query_files.solutions(store, qc)
     findings = []
     for row in solutions:
         message = _term_text(graph, row["message"]) or query.title

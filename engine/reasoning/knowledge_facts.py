@@ -20,6 +20,7 @@ from typing import Any
 
 from cmlkb.case.facts import FactSchema, fact_schema_at, scaled
 from cmlkb.errors import CmlkbError
+from cmlkb.knowledge import query_files
 from cmlkb.knowledge.base import KnowledgeBase
 
 
@@ -88,7 +89,7 @@ def query_knowledge_facts(kb: KnowledgeBase) -> list[KnowledgeFact]:
         path = kb.root / "queries" / "app" / decl["query"]
         if not path.is_file():
             raise CmlkbError(f"rules/facts.yaml: kind {kind}: query {path.name} not found")
-        for row in kb.select(path.read_text(encoding="utf-8")):
+        for row in kb.select(query_files.read(path)):
             fact = convert_row(kind, decl["fields"], row, schema)
             out.append(KnowledgeFact(fact, str(row.get("iri", ""))))
     return out

@@ -24,7 +24,7 @@ import yaml
 
 from cmlkb.case.facts import fact_schema_at
 from cmlkb.errors import CmlkbError
-from cmlkb.knowledge.base import CML, SRC, rule_files
+from cmlkb.knowledge.base import SRC, rule_files
 
 REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
 TEMPLATE_REF = re.compile(r"\{\$([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -477,7 +477,7 @@ def _conclusion_refs(value: Any) -> list[Ref]:
 def source_iris(kb: Any) -> set[str]:
     """Declared sources as 'src:<name>' strings."""
 
-    rows = kb.select(f"SELECT ?s WHERE {{ ?s a <{CML.Source}> }}")
+    rows = kb.select("engine/sources")
     return {"src:" + r["s"][len(str(SRC)) :] for r in rows if r["s"].startswith(str(SRC))}
 
 

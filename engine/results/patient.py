@@ -18,21 +18,6 @@ from cmlkb.knowledge.base import KnowledgeBase
 from cmlkb.results.evaluation import Evaluation
 from cmlkb.results.result import citations
 
-_PLAIN_QUERY = """
-PREFIX cml:  <https://w3id.org/cmlkb/ontology#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?cls ?code ?plain WHERE {
-  VALUES ?cls { cml:TyrosineKinaseInhibitor cml:TreatmentOption cml:Action cml:DrugStatus
-                cml:ResponseCategory cml:MolecularResponseLevel cml:Phase cml:ReasonKind }
-  ?x a ?cls ; skos:notation ?code ; cml:plainLabel ?plain .
-}"""
-
-_GLOBAL_QUERY = """
-PREFIX cml:  <https://w3id.org/cmlkb/ontology#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?code WHERE { ?x a cml:TyrosineKinaseInhibitor ; skos:notation ?code ;
-                        cml:approvalRegion "global" . }"""
-
 _labels: dict[str, dict[str, dict[str, str]]] = {}
 
 # The International Scale's own definition, not a clinical threshold: 100 % IS is the
@@ -53,10 +38,10 @@ def plain_labels(kb: KnowledgeBase) -> dict[str, dict[str, str]]:
     """Class local name -> code -> plain label, from the knowledge (cached per digest)."""
     if kb.digest not in _labels:
         out: dict[str, dict[str, str]] = {}
-        for r in kb.graph.query(_PLAIN_QUERY).bindings:
+        for r in kb.select("engine/plain-labels"):
             cls = str(r["cls"]).split("#")[-1]
             out.setdefault(cls, {})[str(r["code"])] = str(r["plain"])
-        out["global"] = {str(r["code"]): "" for r in kb.graph.query(_GLOBAL_QUERY).bindings}
+        out["global"] = {str(r["code"]): "" for r in kb.select("engine/global-drugs")}
         _labels[kb.digest] = out
     return _labels[kb.digest]
 

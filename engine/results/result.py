@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from cmlkb.case.facts import fact_schema_at
+from cmlkb.knowledge import query_files
 from cmlkb.knowledge.base import PREFIXES, KnowledgeBase
 from cmlkb.reasoning.reasoner import FactRecord, Inference
 
@@ -48,9 +49,8 @@ def citations(kb: KnowledgeBase) -> dict[str, Citation]:
     """Statement IRI -> its evidence and sources (queries/explain/statements.rq)."""
     if kb.digest in _citations:
         return _citations[kb.digest]
-    query = (kb.root / "queries" / "explain" / "statements.rq").read_text(encoding="utf-8")
     rows: dict[str, dict[str, Any]] = {}
-    for r in kb.select(query):
+    for r in kb.select(query_files.load("explain/statements", kb.root)):
         s = str(r["statement"])
         entry = rows.setdefault(
             s,
@@ -89,17 +89,8 @@ def ranks(kb: KnowledgeBase) -> dict[str, dict[str, int]]:
     """Order of the value sets, from the knowledge: class local name -> code -> rank."""
     if kb.digest in _ranks:
         return _ranks[kb.digest]
-    query = """
-        PREFIX cml: <https://w3id.org/cmlkb/ontology#>
-        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-        SELECT ?class ?code ?rank WHERE {
-          VALUES ?class { cml:ResistanceStatus cml:TestingIndication cml:ResponseCategory
-                          cml:DrugStatus cml:Phase }
-          ?x a ?class ; skos:notation ?code .
-          { ?x cml:severityRank ?rank } UNION { ?x cml:strengthRank ?rank }
-        }"""
     out: dict[str, dict[str, int]] = {}
-    for r in kb.select(query):
+    for r in kb.select("engine/value-set-ranks"):
         cls = str(r["class"]).split("#")[-1]
         out.setdefault(cls, {})[str(r["code"])] = int(r["rank"])
     _ranks[kb.digest] = out
@@ -163,12 +154,9 @@ def withheld_options(kb: KnowledgeBase) -> frozenset[str]:
     """Options whose actions are not proposed when the option rests only on U-tagged
     knowledge (cml:withholdWhenUnverified in the knowledge)."""
     if kb.digest not in _withheld:
-        query = """
-            PREFIX cml: <https://w3id.org/cmlkb/ontology#>
-            PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-            SELECT ?code WHERE { ?o a cml:TreatmentOption ; skos:notation ?code ;
-                                    cml:withholdWhenUnverified true . }"""
-        _withheld[kb.digest] = frozenset(str(r["code"]) for r in kb.select(query))
+        _withheld[kb.digest] = frozenset(
+            str(r["code"]) for r in kb.select("engine/withheld-options")
+        )
     return _withheld[kb.digest]
 
 
