@@ -301,12 +301,43 @@ def _property_ranges(kb: KnowledgeBase) -> dict[URIRef, URIRef]:
     return ranges
 
 
-def to_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> Graph:
-    """The case as RDF through the JSON-LD context. Each node is typed by the rdfs:range
-    of the property that reaches it (cml:therapy -> cml:Therapy); the case node is a
-    cml:Case."""
+@dataclass
+class CaseRDF:
+    """A case as RDF, built once by the validation (SHACL runs on `graph`) and kept with the
+    validated case, so that provenance reuses it: `iris` maps the JSON path of every object
+    of the case (format_path form, '' for the case itself) to its IRI."""
+
+    case_id: str
+    graph: Graph
+    iris: dict[str, URIRef]
+
+    def iri(self, json_path: str) -> URIRef:
+        """The IRI of the object at `json_path` (minted only for a path the case lacks)."""
+        found = self.iris.get(json_path)
+        return found if found is not None else iri_of(self.case_id, json_path)
+
+
+def _collect_iris(document: Any, parts: list[str | int], out: dict[str, URIRef]) -> None:
+    """JSON path -> @id of every object of a JSON-LD document made by _as_jsonld."""
+    if isinstance(document, dict):
+        if "@id" in document:
+            out[format_path(parts)] = URIRef(document["@id"])
+        for key, item in document.items():
+            if not key.startswith("@"):
+                _collect_iris(item, [*parts, key], out)
+    elif isinstance(document, list):
+        for n, item in enumerate(document):
+            _collect_iris(item, [*parts, n], out)
+
+
+def case_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> CaseRDF:
+    """The case as RDF through the JSON-LD context, with the IRI of each of its objects.
+    Each node is typed by the rdfs:range of the property that reaches it (cml:therapy ->
+    cml:Therapy); the case node is a cml:Case."""
     case_id = str(normalised["id"])
     document = _as_jsonld(normalised, case_id, [])
+    iris: dict[str, URIRef] = {}
+    _collect_iris(document, [], iris)
     document["@context"] = context(kb.root)
     document["@type"] = "Case"
     graph = Graph()
@@ -319,9 +350,52 @@ def to_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> Graph:
         if rng is not None and isinstance(obj, URIRef) and str(obj).startswith(CASE_BASE):
             graph.add((obj, RDF.type, rng))
     graph.bind("cml", CML)
-    return graph
+    return CaseRDF(case_id, graph, iris)
 
 
-def input_digest(case: dict[str, Any]) -> str:
-    canonical = json.dumps(case, sort_keys=True, default=str, separators=(",", ":"))
+def to_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> Graph:
+    """The case as RDF (the graph of case_rdf)."""
+    return case_rdf(normalised, kb).graph
+
+
+# --------------------------------------------------------------------------------------
+# Canonical JSON and the input digest
+# --------------------------------------------------------------------------------------
+
+
+def canonical_json(value: Any) -> str:
+    """The one canonical JSON form of the project: sorted keys, no spaces, UTF-8 text kept
+    as is, Decimal numbers with their exact digits (so parse_json gives back the same
+    value). The audit store keeps inputs and results in it and input digests hash it."""
+    if isinstance(value, dict):
+        return (
+            "{"
+            + ",".join(
+                f"{json.dumps(str(k), ensure_ascii=False)}:{canonical_json(v)}"
+                for k, v in sorted(value.items())
+            )
+            + "}"
+        )
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(canonical_json(v) for v in value) + "]"
+    if isinstance(value, Decimal):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+# The form of input_digest: 2 hashes canonical_json; 1 (records written before the
+# canonical form was shared) hashed json.dumps(sort_keys, default=str), which wrote
+# Decimal numbers as strings. An evaluation records its form (cml:inputDigestVersion;
+# absent means 1), and verification accepts both.
+INPUT_DIGEST_VERSION = 2
+
+
+def input_digest(case: dict[str, Any], version: int = INPUT_DIGEST_VERSION) -> str:
+    """The digest of a normalised case in digest form `version` (default: the current)."""
+    if version == 1:
+        canonical = json.dumps(case, sort_keys=True, default=str, separators=(",", ":"))
+    elif version == INPUT_DIGEST_VERSION:
+        canonical = canonical_json(case)
+    else:
+        raise ValueError(f"unknown input digest version {version}")
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
