@@ -4,7 +4,8 @@ queries read, what `--format turtle|jsonld` exports and what the audit store kee
 The graph of one evaluation:
 
 - the evaluation `eval:<id>`: a cml:Evaluation (prov:Activity) with its start time, the
-  engine version, knowledge version and digest, the guideline editions, the input digest;
+  engine version, knowledge version and digest, the guideline editions, the input digest
+  and its form (cml:inputDigestVersion, cmlkb.case.read.input_digest);
 - each firing `eval:<id>/firing/<fid>-<n>`: a cml:RuleFiring that prov:used its premises
   and is prov:qualifiedAssociation/prov:hadPlan the rule `rule:<id>/v<version>`;
 - each derived fact `eval:<id>/conclusion/<fid>`: a cml:Conclusion prov:wasGeneratedBy its
