@@ -366,21 +366,49 @@ def to_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> Graph:
 def canonical_json(value: Any) -> str:
     """The one canonical JSON form of the project: sorted keys, no spaces, UTF-8 text kept
     as is, Decimal numbers with their exact digits (so parse_json gives back the same
-    value). The audit store keeps inputs and results in it and input digests hash it."""
-    if isinstance(value, dict):
-        return (
-            "{"
-            + ",".join(
-                f"{json.dumps(str(k), ensure_ascii=False)}:{canonical_json(v)}"
-                for k, v in sorted(value.items())
-            )
-            + "}"
-        )
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(canonical_json(v) for v in value) + "]"
-    if isinstance(value, Decimal):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False, default=str)
+    value). The audit store keeps inputs and results in it and input digests hash it.
+
+    Any other value is written as json.dumps(value, ensure_ascii=False, default=str)
+    writes it (a value JSON does not know becomes the JSON string of str(value))."""
+    out: list[str] = []
+    _canonical_into(value, out)
+    return "".join(out)
+
+
+_encode_text = json.encoder.encode_basestring  # json.dumps(ensure_ascii=False) of a str
+
+
+def _canonical_into(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(_encode_text(value))
+    elif isinstance(value, dict):
+        out.append("{")
+        for n, (key, item) in enumerate(sorted(value.items())):
+            if n:
+                out.append(",")
+            out.append(_encode_text(str(key)))
+            out.append(":")
+            _canonical_into(item, out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for n, item in enumerate(value):
+            if n:
+                out.append(",")
+            _canonical_into(item, out)
+        out.append("]")
+    elif isinstance(value, Decimal):
+        out.append(str(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif type(value) is int:
+        out.append(int.__repr__(value))
+    else:
+        out.append(json.dumps(value, ensure_ascii=False, default=str))
 
 
 # The form of input_digest: 2 hashes canonical_json; 1 (records written before the

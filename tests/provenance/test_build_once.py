@@ -177,3 +177,37 @@ def test_store_written_before_the_change_replays_and_verifies(kb, tmp_path):
         audit.store.add(ox.Quad(graph, INPUT_JSON, ox.Literal(canonical_json(case)), graph))
         with pytest.raises(CmlkbError, match="does not match its input digest"):
             replay(audit, ids[0], evaluate_again)
+
+
+def _old_canonical_json(value):
+    """provenance's canonical_json before it moved to cmlkb.case.read (the form of the
+    cml:inputJson and cml:resultJson of existing stores)."""
+    if isinstance(value, dict):
+        items = sorted(value.items())
+        return (
+            "{"
+            + ",".join(
+                f"{json.dumps(str(k), ensure_ascii=False)}:{_old_canonical_json(v)}"
+                for k, v in items
+            )
+            + "}"
+        )
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_old_canonical_json(v) for v in value) + "]"
+    if isinstance(value, Decimal):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def test_canonical_json_unchanged_from_the_stored_form(kb):
+    selection = selection_for(kb)
+    for valid in validated(EXAMPLES, kb):
+        assert canonical_json(valid.case) == _old_canonical_json(valid.case)
+        result = evaluate_case(valid, kb, selection).result
+        assert canonical_json(result) == _old_canonical_json(result)
+    odd = {
+        "a": [1.5, float("inf"), True, False, None, 10**30, 'é\u2028\x00"\\', (1, 2)],
+        "b": [Decimal("1E+3"), Decimal("-0.00"), Path("x"), {"z": {}}, []],
+        "é": -0.0,
+    }
+    assert canonical_json(odd) == _old_canonical_json(odd)
