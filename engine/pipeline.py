@@ -20,6 +20,7 @@ from cmlkb.case.validation import format_text, validate
 from cmlkb.errors import InvalidInput
 from cmlkb.knowledge.base import CML, KnowledgeBase
 from cmlkb.provenance.graph import bind_like, provenance_graph
+from cmlkb.provenance.store import AuditStore
 from cmlkb.reasoning.reasoner import infer
 from cmlkb.results.evaluation import Evaluation
 from cmlkb.results.patient import patient_summary
@@ -33,6 +34,7 @@ __all__ = [
     "input_digest",
     "render",
     "selection_for",
+    "store_evaluations",
     "validated",
     "validated_cases",
 ]
@@ -148,6 +150,21 @@ def validated_cases(files: list[Path], kb: KnowledgeBase) -> list[dict[str, Any]
     return [v.case for v in validated(files, kb)]
 
 
+GRAPH_FORMATS = ("turtle", "jsonld")
+
+
+def store_evaluations(
+    evaluations: list[Evaluation], kb: KnowledgeBase, store: AuditStore, fmt: str
+) -> None:
+    """Write each evaluation to the audit store. The provenance graph built for the store
+    stays with the evaluation only when the output format `fmt` exports it (render then
+    reuses it); otherwise it is let go at once, so a long batch does not hold them all."""
+    for evaluation in evaluations:
+        store.add(evaluation, kb)
+        if fmt not in GRAPH_FORMATS:
+            evaluation.provenance = None
+
+
 def render(evaluations: list[Evaluation], kb: KnowledgeBase, fmt: str) -> str:
     """The evaluations in an output format: `json` (the contract), `turtle`/`jsonld` (the
     provenance graph), `patient` (plain words) or `text` (for a clinician)."""
@@ -155,7 +172,7 @@ def render(evaluations: list[Evaluation], kb: KnowledgeBase, fmt: str) -> str:
         results = [e.result for e in evaluations]
         data: Any = results[0] if len(results) == 1 else results
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    if fmt in ("turtle", "jsonld"):
+    if fmt in GRAPH_FORMATS:
         # each evaluation's graph is built once (the store may have built it already)
         graphs = [provenance_graph(e, kb) for e in evaluations]
         graph = graphs[0]

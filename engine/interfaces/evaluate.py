@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from cmlkb.knowledge.base import load_knowledge
-from cmlkb.pipeline import evaluate_case, render, selection_for, validated
+from cmlkb.pipeline import evaluate_case, render, selection_for, store_evaluations, validated
 from cmlkb.provenance.store import open_store
 
 
@@ -18,7 +18,6 @@ def run(args: argparse.Namespace) -> int:
     evaluations = [evaluate_case(case, kb, selection) for case in cases]
     if not args.no_store:
         with open_store(args.store) as store:
-            for evaluation in evaluations:
-                store.add(evaluation, kb)
+            store_evaluations(evaluations, kb, store, args.format)
     sys.stdout.write(render(evaluations, kb, args.format))
     return 0

@@ -23,7 +23,14 @@ from cmlkb.errors import CmlkbError
 from cmlkb.interfaces.audit import evaluate_again
 from cmlkb.interfaces.cli import main
 from cmlkb.knowledge.base import CML, load_knowledge
-from cmlkb.pipeline import ValidCase, evaluate_case, render, selection_for, validated
+from cmlkb.pipeline import (
+    ValidCase,
+    evaluate_case,
+    render,
+    selection_for,
+    store_evaluations,
+    validated,
+)
 from cmlkb.provenance.audit import replay, verify
 from cmlkb.provenance.store import INPUT_JSON, open_store
 
@@ -211,3 +218,14 @@ def test_canonical_json_unchanged_from_the_stored_form(kb):
         "é": -0.0,
     }
     assert canonical_json(odd) == _old_canonical_json(odd)
+
+
+@pytest.mark.parametrize("fmt", ["json", "turtle"])
+def test_stored_graph_kept_only_for_a_graph_export(kb, tmp_path, fmt):
+    selection = selection_for(kb)
+    evaluations = [evaluate_case(v, kb, selection) for v in validated([ONE], kb)]
+    with open_store(tmp_path / "store") as audit:
+        store_evaluations(evaluations, kb, audit, fmt)
+        assert len(audit.evaluation_ids()) == 1
+    kept = evaluations[0].provenance
+    assert (kept is not None) == (fmt == "turtle")
