@@ -262,19 +262,28 @@ def _lexical(number: Decimal | int) -> str:
     return format(d, "f")
 
 
-def _as_jsonld(value: Any, case_id: str, parts: list[str | int]) -> Any:
+def _as_jsonld(
+    value: Any,
+    case_id: str,
+    parts: list[str | int],
+    iris: dict[str, URIRef] | None = None,
+) -> Any:
     """The case with an @id on every object and numbers as decimal lexical forms; the
-    compound lists (lists of lists) become JSON-LD lists."""
+    compound lists (lists of lists) become JSON-LD lists. Each object's IRI is also put
+    in `iris` under its JSON path, when given."""
     if isinstance(value, dict):
-        out: dict[str, Any] = {"@id": str(iri_of(case_id, parts))}
+        iri = iri_of(case_id, parts)
+        if iris is not None:
+            iris[format_path(parts)] = iri
+        out: dict[str, Any] = {"@id": str(iri)}
         for key, item in value.items():
             if key == "compound" and isinstance(item, list):
                 out[key] = [{"@list": group} for group in item]
             else:
-                out[key] = _as_jsonld(item, case_id, [*parts, key])
+                out[key] = _as_jsonld(item, case_id, [*parts, key], iris)
         return out
     if isinstance(value, list):
-        return [_as_jsonld(item, case_id, [*parts, n]) for n, item in enumerate(value)]
+        return [_as_jsonld(item, case_id, [*parts, n], iris) for n, item in enumerate(value)]
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, int | Decimal):
@@ -317,27 +326,13 @@ class CaseRDF:
         return found if found is not None else iri_of(self.case_id, json_path)
 
 
-def _collect_iris(document: Any, parts: list[str | int], out: dict[str, URIRef]) -> None:
-    """JSON path -> @id of every object of a JSON-LD document made by _as_jsonld."""
-    if isinstance(document, dict):
-        if "@id" in document:
-            out[format_path(parts)] = URIRef(document["@id"])
-        for key, item in document.items():
-            if not key.startswith("@"):
-                _collect_iris(item, [*parts, key], out)
-    elif isinstance(document, list):
-        for n, item in enumerate(document):
-            _collect_iris(item, [*parts, n], out)
-
-
 def case_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> CaseRDF:
     """The case as RDF through the JSON-LD context, with the IRI of each of its objects.
     Each node is typed by the rdfs:range of the property that reaches it (cml:therapy ->
     cml:Therapy); the case node is a cml:Case."""
     case_id = str(normalised["id"])
-    document = _as_jsonld(normalised, case_id, [])
     iris: dict[str, URIRef] = {}
-    _collect_iris(document, [], iris)
+    document = _as_jsonld(normalised, case_id, [], iris)
     document["@context"] = context(kb.root)
     document["@type"] = "Case"
     graph = Graph()
