@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cmlkb.case.facts import case_facts, fact_schema_at
-from cmlkb.case.read import input_digest, load_case_files
+from cmlkb.case.read import CaseRDF, input_digest, load_case_files
 from cmlkb.case.validation import format_text, validate
 from cmlkb.errors import InvalidInput
 from cmlkb.knowledge.base import CML, KnowledgeBase
-from cmlkb.provenance.graph import evaluation_graph
+from cmlkb.provenance.graph import bind_like, provenance_graph
+from cmlkb.provenance.store import AuditStore
 from cmlkb.reasoning.reasoner import infer
 from cmlkb.results.evaluation import Evaluation
 from cmlkb.results.patient import patient_summary
@@ -27,10 +29,13 @@ from cmlkb.results.text import clinician_text
 
 __all__ = [
     "Evaluation",
+    "ValidCase",
     "evaluate_case",
     "input_digest",
     "render",
     "selection_for",
+    "store_evaluations",
+    "validated",
     "validated_cases",
 ]
 
@@ -90,31 +95,74 @@ def selection_for(
     return chosen
 
 
+@dataclass
+class ValidCase:
+    """A validated, normalised case with the RDF the validation built of it."""
+
+    case: dict[str, Any]
+    rdf: CaseRDF | None = None
+
+
 def evaluate_case(
-    case: dict[str, Any],
+    case: dict[str, Any] | ValidCase,
     kb: KnowledgeBase,
     selection: dict[str, str],
     evaluation_id: str | None = None,
 ) -> Evaluation:
-    """Evaluate one validated, normalised case."""
+    """Evaluate one validated, normalised case (a ValidCase keeps its case RDF with the
+    Evaluation, for provenance)."""
+    rdf = case.rdf if isinstance(case, ValidCase) else None
+    case = case.case if isinstance(case, ValidCase) else case
     evaluation_id = evaluation_id or uuid.uuid4().hex
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     inference = infer(kb, case_facts(case, selection, fact_schema_at(kb.root)))
     result = build_result(case, kb, inference, selection, evaluation_id)
     return Evaluation(
-        evaluation_id, case, selection, inference, result, input_digest(case), started_at
+        evaluation_id,
+        case,
+        selection,
+        inference,
+        result,
+        input_digest(case),
+        started_at,
+        case_rdf=rdf,
     )
 
 
-def validated_cases(files: list[Path], kb: KnowledgeBase) -> list[dict[str, Any]]:
-    """Validate every file; raise InvalidInput listing every problem if any is invalid."""
+def validated(files: list[Path], kb: KnowledgeBase) -> list[ValidCase]:
+    """Validate every file; raise InvalidInput listing every problem if any is invalid.
+    Each valid case comes with the RDF the validation built of it."""
     inputs = load_case_files(files)
     report = validate(inputs, kb)
     if not report.ok:
         raise InvalidInput(
             "invalid input; nothing was evaluated or stored.\n" + format_text(report).rstrip()
         )
-    return [report.cases[i.case_id] for i in inputs if i.case_id in report.cases]
+    return [
+        ValidCase(report.cases[i.case_id], report.rdf.get(i.case_id))
+        for i in inputs
+        if i.case_id in report.cases
+    ]
+
+
+def validated_cases(files: list[Path], kb: KnowledgeBase) -> list[dict[str, Any]]:
+    """The normalised cases of `validated` (without their RDF)."""
+    return [v.case for v in validated(files, kb)]
+
+
+GRAPH_FORMATS = ("turtle", "jsonld")
+
+
+def store_evaluations(
+    evaluations: list[Evaluation], kb: KnowledgeBase, store: AuditStore, fmt: str
+) -> None:
+    """Write each evaluation to the audit store. The provenance graph built for the store
+    stays with the evaluation only when the output format `fmt` exports it (render then
+    reuses it); otherwise it is let go at once, so a long batch does not hold them all."""
+    for evaluation in evaluations:
+        store.add(evaluation, kb)
+        if fmt not in GRAPH_FORMATS:
+            evaluation.provenance = None
 
 
 def render(evaluations: list[Evaluation], kb: KnowledgeBase, fmt: str) -> str:
@@ -124,10 +172,14 @@ def render(evaluations: list[Evaluation], kb: KnowledgeBase, fmt: str) -> str:
         results = [e.result for e in evaluations]
         data: Any = results[0] if len(results) == 1 else results
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    if fmt in ("turtle", "jsonld"):
-        graph = evaluation_graph(evaluations[0], kb)
-        for e in evaluations[1:]:
-            graph += evaluation_graph(e, kb)
+    if fmt in GRAPH_FORMATS:
+        # each evaluation's graph is built once (the store may have built it already)
+        graphs = [provenance_graph(e, kb) for e in evaluations]
+        graph = graphs[0]
+        if len(graphs) > 1:  # the cached graphs stay as they are: merge into a new one
+            graph = bind_like(graphs[0])
+            for g in graphs:
+                graph += g
         return graph.serialize(format="turtle" if fmt == "turtle" else "json-ld")
     if fmt == "patient":
         return "\n\n".join(patient_summary(e, kb) for e in evaluations) + "\n"

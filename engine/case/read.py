@@ -262,19 +262,28 @@ def _lexical(number: Decimal | int) -> str:
     return format(d, "f")
 
 
-def _as_jsonld(value: Any, case_id: str, parts: list[str | int]) -> Any:
+def _as_jsonld(
+    value: Any,
+    case_id: str,
+    parts: list[str | int],
+    iris: dict[str, URIRef] | None = None,
+) -> Any:
     """The case with an @id on every object and numbers as decimal lexical forms; the
-    compound lists (lists of lists) become JSON-LD lists."""
+    compound lists (lists of lists) become JSON-LD lists. Each object's IRI is also put
+    in `iris` under its JSON path, when given."""
     if isinstance(value, dict):
-        out: dict[str, Any] = {"@id": str(iri_of(case_id, parts))}
+        iri = iri_of(case_id, parts)
+        if iris is not None:
+            iris[format_path(parts)] = iri
+        out: dict[str, Any] = {"@id": str(iri)}
         for key, item in value.items():
             if key == "compound" and isinstance(item, list):
                 out[key] = [{"@list": group} for group in item]
             else:
-                out[key] = _as_jsonld(item, case_id, [*parts, key])
+                out[key] = _as_jsonld(item, case_id, [*parts, key], iris)
         return out
     if isinstance(value, list):
-        return [_as_jsonld(item, case_id, [*parts, n]) for n, item in enumerate(value)]
+        return [_as_jsonld(item, case_id, [*parts, n], iris) for n, item in enumerate(value)]
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, int | Decimal):
@@ -301,12 +310,29 @@ def _property_ranges(kb: KnowledgeBase) -> dict[URIRef, URIRef]:
     return ranges
 
 
-def to_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> Graph:
-    """The case as RDF through the JSON-LD context. Each node is typed by the rdfs:range
-    of the property that reaches it (cml:therapy -> cml:Therapy); the case node is a
-    cml:Case."""
+@dataclass
+class CaseRDF:
+    """A case as RDF, built once by the validation (SHACL runs on `graph`) and kept with the
+    validated case, so that provenance reuses it: `iris` maps the JSON path of every object
+    of the case (format_path form, '' for the case itself) to its IRI."""
+
+    case_id: str
+    graph: Graph
+    iris: dict[str, URIRef]
+
+    def iri(self, json_path: str) -> URIRef:
+        """The IRI of the object at `json_path` (minted only for a path the case lacks)."""
+        found = self.iris.get(json_path)
+        return found if found is not None else iri_of(self.case_id, json_path)
+
+
+def case_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> CaseRDF:
+    """The case as RDF through the JSON-LD context, with the IRI of each of its objects.
+    Each node is typed by the rdfs:range of the property that reaches it (cml:therapy ->
+    cml:Therapy); the case node is a cml:Case."""
     case_id = str(normalised["id"])
-    document = _as_jsonld(normalised, case_id, [])
+    iris: dict[str, URIRef] = {}
+    document = _as_jsonld(normalised, case_id, [], iris)
     document["@context"] = context(kb.root)
     document["@type"] = "Case"
     graph = Graph()
@@ -319,9 +345,80 @@ def to_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> Graph:
         if rng is not None and isinstance(obj, URIRef) and str(obj).startswith(CASE_BASE):
             graph.add((obj, RDF.type, rng))
     graph.bind("cml", CML)
-    return graph
+    return CaseRDF(case_id, graph, iris)
 
 
-def input_digest(case: dict[str, Any]) -> str:
-    canonical = json.dumps(case, sort_keys=True, default=str, separators=(",", ":"))
+def to_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> Graph:
+    """The case as RDF (the graph of case_rdf)."""
+    return case_rdf(normalised, kb).graph
+
+
+# --------------------------------------------------------------------------------------
+# Canonical JSON and the input digest
+# --------------------------------------------------------------------------------------
+
+
+def canonical_json(value: Any) -> str:
+    """The one canonical JSON form of the project: sorted keys, no spaces, UTF-8 text kept
+    as is, Decimal numbers with their exact digits (so parse_json gives back the same
+    value). The audit store keeps inputs and results in it and input digests hash it.
+
+    Any other value is written as json.dumps(value, ensure_ascii=False, default=str)
+    writes it (a value JSON does not know becomes the JSON string of str(value))."""
+    out: list[str] = []
+    _canonical_into(value, out)
+    return "".join(out)
+
+
+_encode_text = json.encoder.encode_basestring  # json.dumps(ensure_ascii=False) of a str
+
+
+def _canonical_into(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(_encode_text(value))
+    elif isinstance(value, dict):
+        out.append("{")
+        for n, (key, item) in enumerate(sorted(value.items())):
+            if n:
+                out.append(",")
+            out.append(_encode_text(str(key)))
+            out.append(":")
+            _canonical_into(item, out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for n, item in enumerate(value):
+            if n:
+                out.append(",")
+            _canonical_into(item, out)
+        out.append("]")
+    elif isinstance(value, Decimal):
+        out.append(str(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif type(value) is int:
+        out.append(int.__repr__(value))
+    else:
+        out.append(json.dumps(value, ensure_ascii=False, default=str))
+
+
+# The form of input_digest: 2 hashes canonical_json; 1 (records written before the
+# canonical form was shared) hashed json.dumps(sort_keys, default=str), which wrote
+# Decimal numbers as strings. An evaluation records its form (cml:inputDigestVersion;
+# absent means 1), and verification accepts both.
+INPUT_DIGEST_VERSION = 2
+
+
+def input_digest(case: dict[str, Any], version: int = INPUT_DIGEST_VERSION) -> str:
+    """The digest of a normalised case in digest form `version` (default: the current)."""
+    if version == 1:
+        canonical = json.dumps(case, sort_keys=True, default=str, separators=(",", ":"))
+    elif version == INPUT_DIGEST_VERSION:
+        canonical = canonical_json(case)
+    else:
+        raise ValueError(f"unknown input digest version {version}")
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()

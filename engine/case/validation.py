@@ -37,13 +37,14 @@ from rdflib.plugins.sparql import prepareQuery
 
 from cmlkb.case.read import (
     CaseInput,
+    CaseRDF,
     case_id_of,
+    case_rdf,
     format_path,
     json_path_parts,
     mutation_names,
     normalise,
     property_keys,
-    to_rdf,
 )
 from cmlkb.knowledge.base import KnowledgeBase
 from cmlkb.knowledge.vocab import VOCABULARY_CLASSES, codes
@@ -67,10 +68,12 @@ class Problem:
 
 @dataclass
 class ValidationReport:
-    """All problems of all inputs, and the normalised valid cases keyed by case id."""
+    """All problems of all inputs, and the normalised valid cases keyed by case id, with
+    the RDF of each (built once for SHACL, reused by provenance)."""
 
     problems: list[Problem] = field(default_factory=list)
     cases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rdf: dict[str, CaseRDF] = field(default_factory=dict)
     checked: int = 0
 
     @property
@@ -433,26 +436,32 @@ def validate(inputs: list[CaseInput], kb: KnowledgeBase) -> ValidationReport:
             problems.extend(_compound_problems(case, normalised, known_mutations))
             structured.append((case, normalised))
         report.problems.extend(problems)
-    report.problems.extend(_validate_shapes(structured, kb))
+    graphs = _validate_shapes(structured, kb, report.problems)
     invalid = {id(p) for p in report.violations}
     bad_sources = {p.source for p in report.problems if id(p) in invalid}
-    for case, normalised in structured:
+    for (case, normalised), rdf in zip(structured, graphs, strict=True):
         if case.source not in bad_sources and case.case_id not in report.cases:
             report.cases[case.case_id or ""] = normalised
+            report.rdf[case.case_id or ""] = rdf
     return report
 
 
 def _validate_shapes(
-    structured: list[tuple[CaseInput, dict[str, Any]]], kb: KnowledgeBase
-) -> list[Problem]:
+    structured: list[tuple[CaseInput, dict[str, Any]]],
+    kb: KnowledgeBase,
+    problems: list[Problem],
+) -> list[CaseRDF]:
     """SHACL over the structurally valid cases, one case per run: the cost of a run grows
     faster than its graph (shapes whose SPARQL scans the whole data graph), so a batch of
-    cases in one graph is slower than the same cases one by one (bench/REPORT.md)."""
-    problems: list[Problem] = []
+    cases in one graph is slower than the same cases one by one (bench/REPORT.md). Adds
+    the problems to `problems`; returns the RDF of each case (built once, here)."""
+    graphs: list[CaseRDF] = []
     for case, normalised in structured:
-        results = _shacl(to_rdf(normalised, kb), kb.root)
+        rdf = case_rdf(normalised, kb)
+        graphs.append(rdf)
+        results = _shacl(rdf.graph, kb.root)
         problems.extend(_shape_problems(results, {str(normalised["id"]): case}, kb.root))
-    return problems
+    return graphs
 
 
 # --------------------------------------------------------------------------------------

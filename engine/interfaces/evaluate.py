@@ -7,18 +7,17 @@ import sys
 from pathlib import Path
 
 from cmlkb.knowledge.base import load_knowledge
-from cmlkb.pipeline import evaluate_case, render, selection_for, validated_cases
+from cmlkb.pipeline import evaluate_case, render, selection_for, store_evaluations, validated
 from cmlkb.provenance.store import open_store
 
 
 def run(args: argparse.Namespace) -> int:
     kb = load_knowledge(args.knowledge_root)
     selection = selection_for(kb, args.guideline, args.nccn, args.classification)
-    cases = validated_cases([Path(f) for f in args.files], kb)
+    cases = validated([Path(f) for f in args.files], kb)
     evaluations = [evaluate_case(case, kb, selection) for case in cases]
     if not args.no_store:
         with open_store(args.store) as store:
-            for evaluation in evaluations:
-                store.add(evaluation, kb)
+            store_evaluations(evaluations, kb, store, args.format)
     sys.stdout.write(render(evaluations, kb, args.format))
     return 0

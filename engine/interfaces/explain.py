@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cmlkb.errors import InvalidInput
 from cmlkb.knowledge.base import load_knowledge
-from cmlkb.pipeline import evaluate_case, selection_for, validated_cases
+from cmlkb.pipeline import evaluate_case, selection_for, validated
 from cmlkb.provenance.explain import explanation, graph_into, render_text
 from cmlkb.provenance.store import memory_store, open_store
 
@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
             raise InvalidInput(f"{args.target}: no such case file")
         kb = load_knowledge(args.knowledge_root)
         selection = selection_for(kb, args.guideline)
-        cases = validated_cases([target], kb)
+        cases = validated([target], kb)
         if len(cases) != 1:
             raise InvalidInput(f"{args.target}: explain takes one case; found {len(cases)}")
         evaluation = evaluate_case(cases[0], kb, selection)

@@ -67,7 +67,9 @@ def _evaluate(
     case = store.stored_input(graph)
     g = graph.value
     digest = store.literal(graph, _cml("inputDigest"))
-    if input_digest(case) != digest:
+    # records written before cml:inputDigestVersion hashed the earlier JSON form (1)
+    version = store.optional_literal(graph, _cml("inputDigestVersion"))
+    if input_digest(case, int(version) if version is not None else 1) != digest:
         raise CmlkbError(f"record {g}: the stored input does not match its input digest")
     selection = json.loads(store.literal(graph, _cml("selectionJson")))
     ident = store.literal(graph, _cml("evaluationId"))

@@ -17,14 +17,14 @@ from typing import Any
 import pyoxigraph as ox
 
 from cmlkb.errors import InvalidInput
-from cmlkb.provenance.graph import evaluation_graph, evaluation_iri
+from cmlkb.provenance.graph import evaluation_iri, provenance_graph
 from cmlkb.provenance.queries import run_query
 
 
 def graph_into(store: Any, evaluation: Any, kb: Any) -> ox.NamedNode:
 
     g = ox.NamedNode(str(evaluation_iri(evaluation.evaluation_id)))
-    data = evaluation_graph(evaluation, kb).serialize(format="nt", encoding="utf-8")
+    data = provenance_graph(evaluation, kb).serialize(format="nt", encoding="utf-8")
     store.store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=g)
     return g
 

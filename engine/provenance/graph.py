@@ -4,7 +4,8 @@ queries read, what `--format turtle|jsonld` exports and what the audit store kee
 The graph of one evaluation:
 
 - the evaluation `eval:<id>`: a cml:Evaluation (prov:Activity) with its start time, the
-  engine version, knowledge version and digest, the guideline editions, the input digest;
+  engine version, knowledge version and digest, the guideline editions, the input digest
+  and its form (cml:inputDigestVersion, cmlkb.case.read.input_digest);
 - each firing `eval:<id>/firing/<fid>-<n>`: a cml:RuleFiring that prov:used its premises
   and is prov:qualifiedAssociation/prov:hadPlan the rule `rule:<id>/v<version>`;
 - each derived fact `eval:<id>/conclusion/<fid>`: a cml:Conclusion prov:wasGeneratedBy its
@@ -22,9 +23,9 @@ Only facts that are premises of some firing enter the graph (a few hundred tripl
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -32,7 +33,7 @@ from urllib.parse import quote
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 
-from cmlkb.case.read import iri_of, parse_path
+from cmlkb.case.read import INPUT_DIGEST_VERSION, canonical_json, iri_of, parse_path
 from cmlkb.knowledge.base import CML, EVAL, PREFIXES, RULE, KnowledgeBase, bind_prefixes
 from cmlkb.results.evaluation import Evaluation
 
@@ -66,25 +67,6 @@ def engine_version() -> str:
 def started_at(evaluation: Evaluation) -> str:
     """The start time of an evaluation (ISO, UTC), recorded by evaluate_case."""
     return evaluation.started_at
-
-
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces; Decimal numbers keep their exact digits (so
-    cmlkb.case.parse_json gives back the same case)."""
-    if isinstance(value, dict):
-        return (
-            "{"
-            + ",".join(
-                f"{json.dumps(str(k), ensure_ascii=False)}:{canonical_json(v)}"
-                for k, v in sorted(value.items())
-            )
-            + "}"
-        )
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(canonical_json(v) for v in value) + "]"
-    if isinstance(value, Decimal):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def evaluation_iri(evaluation_id: str) -> URIRef:
@@ -175,8 +157,30 @@ def _copy(kb: KnowledgeBase, graph: Graph, node: URIRef, props: tuple[URIRef, ..
             graph.add((node, p, o))
 
 
+def bind_like(graph: Graph) -> Graph:
+    """An empty graph with the prefixes of `graph`."""
+    out = Graph()
+    for prefix, ns in graph.namespaces():
+        out.bind(prefix, ns, override=True, replace=True)
+    return out
+
+
+def provenance_graph(evaluation: Evaluation, kb: KnowledgeBase) -> Graph:
+    """The provenance graph of an evaluation, built once and kept on the Evaluation (its
+    `provenance` slot, per knowledge digest): the store, the exports and explain all read
+    this one graph. Callers must not change it (copy it to add to it)."""
+    cached = evaluation.provenance
+    if isinstance(cached, tuple) and cached[0] == kb.digest:
+        return cached[1]
+    graph = evaluation_graph(evaluation, kb)
+    evaluation.provenance = (kb.digest, graph)
+    return graph
+
+
 def evaluation_graph(evaluation: Evaluation, kb: KnowledgeBase) -> Graph:
-    """The PROV-O graph of one evaluation (see the module docstring)."""
+    """The PROV-O graph of one evaluation (see the module docstring), built anew; use
+    provenance_graph to build it once per evaluation. The case IRIs come from the case RDF
+    the validation built (Evaluation.case_rdf) when there is one."""
     g = bind_prefixes(Graph())
     g.bind("prov", PROV)
     g.bind("fact", FACT)
@@ -198,6 +202,7 @@ def evaluation_graph(evaluation: Evaluation, kb: KnowledgeBase) -> Graph:
     g.add((ev, CML.knowledgeDigest, Literal(kb.digest)))
     g.add((ev, CML.knowledgeGraph, knowledge_iri(kb.digest)))
     g.add((ev, CML.inputDigest, Literal(evaluation.input_digest)))
+    g.add((ev, CML.inputDigestVersion, Literal(INPUT_DIGEST_VERSION, datatype=XSD.integer)))
     g.add((ev, CML.selectionJson, Literal(canonical_json(evaluation.selection))))
     g.add((ev, PROV.wasAssociatedWith, ENGINE))
     g.add((ENGINE, RDF.type, PROV.SoftwareAgent))
@@ -213,7 +218,11 @@ def evaluation_graph(evaluation: Evaluation, kb: KnowledgeBase) -> Graph:
         if node is not None:
             g.add((ev, CML.guideline, node))
             g.add((node, SKOS.notation, Literal(code)))
-    root = iri_of(case_id, "")
+    rdf = evaluation.case_rdf
+    case_iri: Callable[[str], URIRef] = (
+        rdf.iri if rdf is not None and rdf.case_id == case_id else partial(iri_of, case_id)
+    )
+    root = case_iri("")
     g.add((ev, PROV.used, root))
 
     records = inference.records
@@ -233,7 +242,7 @@ def evaluation_graph(evaluation: Evaluation, kb: KnowledgeBase) -> Graph:
             return URIRef(r.iri)
         if r.kind in ("selection", "selected"):
             return options
-        return iri_of(case_id, r.path)
+        return case_iri(r.path)
 
     for fid in sorted(used, key=lambda f: int(f[1:])):
         r = records[fid]
@@ -386,12 +395,14 @@ __all__ = [
     "ENGINE",
     "FACT",
     "KNOWLEDGE",
+    "bind_like",
     "canonical_json",
     "engine_version",
     "evaluation_graph",
     "evaluation_iri",
     "expand",
     "knowledge_iri",
+    "provenance_graph",
     "rule_iri",
     "started_at",
     "validate_provenance",

@@ -33,12 +33,12 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from cmlkb.case.read import parse_json
+from cmlkb.case.read import canonical_json, parse_json
 from cmlkb.errors import CmlkbError, InvalidInput
 from cmlkb.knowledge import query_files
 from cmlkb.knowledge.base import CML, KnowledgeBase, digest_files
 from cmlkb.knowledge.query_files import Query
-from cmlkb.provenance.graph import canonical_json, evaluation_graph, evaluation_iri, knowledge_iri
+from cmlkb.provenance.graph import evaluation_iri, knowledge_iri, provenance_graph
 from cmlkb.results.evaluation import Evaluation
 
 ENV_VAR = "CMLKB_STORE"
@@ -166,7 +166,7 @@ class AuditStore:
         g = ox.NamedNode(str(evaluation_iri(evaluation.evaluation_id)))
         if self.store.contains_named_graph(g):
             raise CmlkbError(f"evaluation {evaluation.evaluation_id} is already stored")
-        data = evaluation_graph(evaluation, kb).serialize(format="nt", encoding="utf-8")
+        data = provenance_graph(evaluation, kb).serialize(format="nt", encoding="utf-8")
         triples = [
             ox.Triple(t.subject, t.predicate, t.object)
             for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
@@ -272,6 +272,10 @@ class AuditStore:
         if value is None:
             raise CmlkbError(f"record {graph.value} has no {predicate.value}")
         return value
+
+    def optional_literal(self, graph: ox.NamedNode, predicate: ox.NamedNode) -> str | None:
+        """The value of `predicate` in record `graph`, or None when the record has none."""
+        return self._value(graph, predicate, graph)
 
     def stored_input(self, graph: ox.NamedNode) -> dict[str, Any]:
 
