@@ -17,7 +17,8 @@ from cmlkb.case.facts import case_facts, fact_schema_at
 from cmlkb.case.read import input_digest, load_case_files
 from cmlkb.case.validation import format_text, validate
 from cmlkb.errors import InvalidInput
-from cmlkb.knowledge.base import CML, KnowledgeBase
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.knowledge.namespaces import CML
 from cmlkb.provenance.graph import evaluation_graph
 from cmlkb.reasoning.reasoner import infer
 from cmlkb.results.evaluation import Evaluation

@@ -29,16 +29,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from cmlkb.case.read import iri_of, parse_path
-from cmlkb.knowledge.base import CML, EVAL, PREFIXES, RULE, KnowledgeBase, bind_prefixes
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.knowledge.namespaces import (
+    CML,
+    ENGINE,
+    FACT,
+    bind_prefixes,
+    evaluation_iri,
+    expand,
+    knowledge_iri,
+    rule_iri,
+)
 from cmlkb.results.evaluation import Evaluation
-
-FACT = Namespace("https://w3id.org/cmlkb/fact#")
-KNOWLEDGE = Namespace("https://w3id.org/cmlkb/knowledge/")
-ENGINE = URIRef("https://w3id.org/cmlkb/engine")
 
 # What is copied from the knowledge base for each knowledge premise and each source.
 _STATEMENT_PROPS = (
@@ -85,27 +91,6 @@ def canonical_json(value: Any) -> str:
     if isinstance(value, Decimal):
         return str(value)
     return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def evaluation_iri(evaluation_id: str) -> URIRef:
-    return URIRef(f"{EVAL}{quote(evaluation_id, safe='')}")
-
-
-def knowledge_iri(digest: str) -> URIRef:
-    """The named graph of a knowledge version (by digest)."""
-    return URIRef(f"{KNOWLEDGE}{digest.split(':', 1)[-1]}")
-
-
-def rule_iri(rule_id: str, version: str) -> URIRef:
-    return URIRef(f"{RULE}{quote(rule_id, safe='')}/v{quote(str(version), safe='')}")
-
-
-def expand(curie: str) -> URIRef:
-    """'src:x' -> the full IRI for the project's prefixes; full IRIs pass through."""
-    prefix, sep, local = curie.partition(":")
-    if sep and prefix in PREFIXES:
-        return URIRef(f"{PREFIXES[prefix]}{local}")
-    return URIRef(curie)
 
 
 def _literal(value: Any) -> Literal | None:
@@ -383,16 +368,9 @@ def _shapes(root: Path) -> Graph:
 
 
 __all__ = [
-    "ENGINE",
-    "FACT",
-    "KNOWLEDGE",
     "canonical_json",
     "engine_version",
     "evaluation_graph",
-    "evaluation_iri",
-    "expand",
-    "knowledge_iri",
-    "rule_iri",
     "started_at",
     "validate_provenance",
 ]

@@ -12,7 +12,8 @@ from typing import Any
 
 from cmlkb.case.facts import fact_schema_at
 from cmlkb.knowledge import query_files
-from cmlkb.knowledge.base import PREFIXES, KnowledgeBase
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.knowledge.namespaces import compact
 from cmlkb.reasoning.reasoner import FactRecord, Inference
 
 DISCLAIMER = (
@@ -34,15 +35,6 @@ class Citation:
 
 _citations: dict[str, dict[str, Citation]] = {}
 _ranks: dict[str, dict[str, dict[str, int]]] = {}
-
-
-def compact(iri: str) -> str:
-    """'https://w3id.org/cmlkb/source/x' -> 'src:x' for the project's namespaces."""
-
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(str(ns)):
-            return f"{prefix}:{iri[len(str(ns)) :]}"
-    return iri
 
 
 def citations(kb: KnowledgeBase) -> dict[str, Citation]:
@@ -495,4 +487,4 @@ def _disagree(kb: KnowledgeBase, eln: str | None, nccn: str | None) -> bool:
     return abs(severity[eln] / eln_scale - severity[nccn] / nccn_scale) >= 0.5
 
 
-__all__ = ["DISCLAIMER", "build_result", "citations", "compact"]
+__all__ = ["DISCLAIMER", "build_result", "citations"]
