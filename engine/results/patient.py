@@ -16,7 +16,7 @@ from typing import Any
 
 from cmlkb.knowledge.base import KnowledgeBase
 from cmlkb.results.evaluation import Evaluation
-from cmlkb.results.result import citations
+from cmlkb.results.result import citations, ranks
 
 _labels: dict[str, dict[str, dict[str, str]]] = {}
 
@@ -24,24 +24,21 @@ _labels: dict[str, dict[str, dict[str, str]]] = {}
 # standardised level of untreated CML (the IRIS baseline) that every result is compared with.
 IS_REFERENCE_PERCENT = 100
 
-# Words for the option statuses, as the patient reads them in "Other choices".
-_OPTION_STATUS = {
-    "preferred": "one of the best choices for you now",
-    "candidate": "may be a choice for you",
-    "caution": "possible, but only with extra care",
-    "avoid": "not recommended",
-    "excluded": "not a choice for you",
-}
-
 
 def plain_labels(kb: KnowledgeBase) -> dict[str, dict[str, str]]:
-    """Class local name -> code -> plain label, from the knowledge (cached per digest)."""
+    """Class local name -> code -> plain label, from the knowledge (cached per digest);
+    "OptionStatus" holds the cml:plainOptionLabel of the statuses, in cml:strengthRank
+    order, and "global" the drugs approved everywhere."""
     if kb.digest not in _labels:
         out: dict[str, dict[str, str]] = {}
         for r in kb.select("engine/plain-labels"):
             cls = str(r["cls"]).split("#")[-1]
             out.setdefault(cls, {})[str(r["code"])] = str(r["plain"])
         out["global"] = {str(r["code"]): "" for r in kb.select("engine/global-drugs")}
+        # The statuses in the option sense ("Other choices"), weakest first.
+        out["OptionStatus"] = {
+            str(r["code"]): str(r["plain"]) for r in kb.select("engine/option-status-labels")
+        }
         _labels[kb.digest] = out
     return _labels[kb.digest]
 
@@ -71,7 +68,9 @@ def _drug_name(labels: dict[str, dict[str, str]], code: str) -> str:
     return plain.split(",")[0].split(" (")[0].strip()
 
 
-def _results_part(result: dict[str, Any], labels: dict[str, dict[str, str]]) -> list[str]:
+def _results_part(
+    result: dict[str, Any], labels: dict[str, dict[str, str]], phase_rank: dict[str, int]
+) -> list[str]:
     response = result["response"]
     out = [
         "What your test results mean",
@@ -115,8 +114,14 @@ def _results_part(result: dict[str, Any], labels: dict[str, dict[str, str]]) -> 
             )
         )
     if result["resistance"]["status"] == "progression":
+        # The phases past the first (cml:severityRank in the knowledge), most advanced first.
         phase = labels.get("Phase", {})
-        advanced = [phase[p] for p in ("blast", "accelerated") if p in phase]
+        lowest = min(phase_rank.values(), default=0)
+        advanced = [
+            phase[p]
+            for p in sorted(phase_rank, key=lambda p: -phase_rank[p])
+            if phase_rank[p] > lowest and p in phase
+        ]
         if advanced:
             out.append(
                 "Your test results show that the leukemia has moved to a later stage "
@@ -249,9 +254,11 @@ def _options_part(
                 )
             )
         )
-    for option in sorted(options, key=lambda o: list(_OPTION_STATUS).index(o["status"])):
+    statuses = labels.get("OptionStatus", {})
+    order = list(statuses)
+    for option in sorted(options, key=lambda o: order.index(o["status"])):
         name = plain.get(option["option"], option["option"].replace("-", " "))
-        status = _OPTION_STATUS.get(option["status"], option["status"])
+        status = statuses.get(option["status"], option["status"])
         line = _sentence(f"{name}: {status}")
         top = option["reasons"][0]
         why = explain.get(top.get("statement") or "")
@@ -305,7 +312,7 @@ def patient_summary(evaluation: Evaluation, kb: KnowledgeBase) -> str:
     explain = _explanations(kb)
     parts: list[list[str]] = [
         ["Your CML summary", *_intro(result, evaluation.case, labels)],
-        _results_part(result, labels),
+        _results_part(result, labels, ranks(kb).get("Phase", {})),
         _drugs_part(result, labels, explain, _current_drug(evaluation.case)),
         _options_part(result, labels, explain),
         _steps_part(result, labels),

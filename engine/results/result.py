@@ -473,18 +473,36 @@ def _options(
     return out
 
 
+_families: dict[str, dict[str, tuple[str, int]]] = {}
+
+
+def category_families(kb: KnowledgeBase) -> dict[str, tuple[str, int]]:
+    """Response category code -> (its cml:categoryFamily, its cml:severityRank), from the
+    knowledge (queries/engine/category-families.rq)."""
+    if kb.digest not in _families:
+        _families[kb.digest] = {
+            str(r["code"]): (str(r["family"]), int(r["rank"]))
+            for r in kb.select("engine/category-families")
+        }
+    return _families[kb.digest]
+
+
 def _disagree(kb: KnowledgeBase, eln: str | None, nccn: str | None) -> bool:
     """ELN and NCCN disagree when their categories have different severity classes:
     ELN optimal with NCCN green or light green agree, and so on (cml:severityRank of the
-    category normalised to the family's scale)."""
+    category over the highest rank of its cml:categoryFamily)."""
     if eln is None or nccn is None:
         return False
-    severity = ranks(kb).get("ResponseCategory", {})
-    eln_scale = max(severity.get(c, 0) for c in ("optimal", "warning", "failure")) or 1
-    nccn_scale = (
-        max(severity.get(c, 0) for c in ("green", "light-green", "yellow", "orange", "red")) or 1
-    )
-    return abs(severity[eln] / eln_scale - severity[nccn] / nccn_scale) >= 0.5
+    families = category_families(kb)
+    scale: dict[str, int] = {}
+    for family, rank in families.values():
+        scale[family] = max(scale.get(family, 0), rank)
+
+    def severity(code: str) -> float:
+        family, rank = families[code]
+        return rank / (scale[family] or 1)
+
+    return abs(severity(eln) - severity(nccn)) >= 0.5
 
 
-__all__ = ["DISCLAIMER", "build_result", "citations"]
+__all__ = ["DISCLAIMER", "build_result", "category_families", "citations", "ranks"]

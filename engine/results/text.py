@@ -8,8 +8,6 @@ from typing import Any
 
 from cmlkb.results.result import DISCLAIMER
 
-STATUS_ORDER = ("preferred", "candidate", "caution", "avoid", "excluded")
-
 
 def _line(label: str, value: Any) -> str:
     return f"  {label:<22} {value}"
@@ -196,7 +194,9 @@ def clinician_text(result: dict[str, Any]) -> str:
         )
     )
     out += ["", "TKIs (status: strongest reason wins; excluded drugs must not be used)"]
-    for d in sorted(result["drugs"], key=lambda d: (STATUS_ORDER.index(d["status"]), d["drug"])):
+    # In the result's order: by the cml:strengthRank of the status in the knowledge, weakest
+    # (preferred) first, then by name (cmlkb.results.result.build_result).
+    for d in result["drugs"]:
         mark = "  [UNVERIFIED: rests only on U-tagged knowledge]" if d.get("unverified") else ""
         out.append(f"  {d['drug']:<15} {d['status'].upper()}{mark}")
         for reason in d["reasons"]:
