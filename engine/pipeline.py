@@ -132,4 +132,4 @@ def render(evaluations: list[Evaluation], kb: KnowledgeBase, fmt: str) -> str:
         return graph.serialize(format="turtle" if fmt == "turtle" else "json-ld")
     if fmt == "patient":
         return "\n\n".join(patient_summary(e, kb) for e in evaluations) + "\n"
-    return "\n\n".join(clinician_text(e.result) for e in evaluations) + "\n"
+    return "\n\n".join(clinician_text(e.result, kb) for e in evaluations) + "\n"

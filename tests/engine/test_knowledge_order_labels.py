@@ -9,8 +9,8 @@ import pytest
 from cmlkb.knowledge.base import KnowledgeBase, load_knowledge_from
 from cmlkb.results.patient import patient_summary
 from cmlkb.results.result import _disagree
-from cmlkb.results.text import clinician_text
-from tests.casekit import evaluate, example, validated
+from cmlkb.results.text import clinician_text, headline
+from tests.casekit import START, bcr, evaluate, example, run, validated
 from tests.engine.test_knowledge_change import copy_kb, edit
 
 CONCEPTS = ("ontology", "knowledge", "concepts.ttl")
@@ -24,12 +24,18 @@ DRUGS_CASE = "06-tfr-relapse"
 
 @pytest.fixture(scope="module")
 def relabelled(tmp_path_factory) -> KnowledgeBase:
-    """kb:preferred in the option sense reads 'the first thing to ask about'."""
+    """kb:preferred in the option sense reads 'the first thing to ask about'; a documented
+    non-adherence is 'missed doses' in the headline."""
     root = copy_kb(tmp_path_factory.mktemp("kb-label"))
     edit(
         root.joinpath(*CONCEPTS),
         'cml:plainOptionLabel "one of the best choices for you now"@en',
         'cml:plainOptionLabel "the first thing to ask about"@en',
+    )
+    edit(
+        root.joinpath(*CONCEPTS),
+        'cml:documentedLabel "non-adherence"@en',
+        'cml:documentedLabel "missed doses"@en',
     )
     return load_knowledge_from(root)
 
@@ -103,7 +109,7 @@ def test_option_order_follows_the_strength_rank(kb, swapped):
 
 def _drug_order(kb: KnowledgeBase, stem: str) -> list[tuple[str, str]]:
     ev = evaluate(kb, validated(kb, example(stem)))
-    text = clinician_text(ev.result)
+    text = clinician_text(ev.result, kb)
     block = text.split("TKIs (status:", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
     return [tuple(line.split()[:2]) for line in block if not line.startswith("      ")]
 
@@ -121,3 +127,17 @@ def test_guideline_disagreement_follows_the_category_families(kb, rescaled):
     # With an ELN scale running to 4, failure (2 of 4) is a class below red (4 of 4).
     assert _disagree(rescaled, "failure", "red") is True
     assert _disagree(kb, "optimal", "green") is _disagree(rescaled, "optimal", "green") is False
+
+
+def test_headline_names_extrinsic_causes_by_the_knowledge(kb, relabelled):
+    def first_words(k: KnowledgeBase) -> str:
+        ev = run(
+            k,
+            adherence={"assessed_on": START, "status": "non-adherent"},
+            therapies=[{"drug": "imatinib", "start": START}],
+            bcr_abl1=[bcr(6, 15.0)],
+        )
+        return headline(ev.result, k)
+
+    assert "address non-adherence first" in first_words(kb)
+    assert "address missed doses first" in first_words(relabelled)
