@@ -16,7 +16,7 @@ from typing import Any
 
 from cmlkb.knowledge.base import KnowledgeBase
 from cmlkb.results.evaluation import Evaluation
-from cmlkb.results.result import citations, ranks
+from cmlkb.results.result import citations, ranks, status_groups
 
 _labels: dict[str, dict[str, dict[str, str]]] = {}
 
@@ -180,17 +180,14 @@ def _drugs_part(
     labels: dict[str, dict[str, str]],
     explain: dict[str, str],
     current: str | None,
+    groups: dict[str, frozenset[str]],
 ) -> list[str]:
     # Drugs approved only in some regions are left out: the clinician's output lists them.
     global_drugs = [d for d in result["drugs"] if d["drug"] in labels.get("global", {})]
     # A choice that rests only on unverified knowledge is never offered as advice.
-    good = [
-        d
-        for d in global_drugs
-        if d["status"] in ("preferred", "candidate") and not d.get("unverified")
-    ]
-    careful = [d for d in global_drugs if d["status"] == "caution"]
-    unsuitable = [d for d in global_drugs if d["status"] in ("avoid", "excluded")]
+    good = [d for d in global_drugs if d["status"] in groups["choice"] and not d.get("unverified")]
+    careful = [d for d in global_drugs if d["status"] in groups["care"]]
+    unsuitable = [d for d in global_drugs if d["status"] in groups["against"]]
     out = [
         "Your medicines",
         "CML is usually treated with pills that block the leukemia gene. Doctors call them TKIs.",
@@ -227,15 +224,16 @@ def _drugs_part(
 
 
 def _options_part(
-    result: dict[str, Any], labels: dict[str, dict[str, str]], explain: dict[str, str]
+    result: dict[str, Any],
+    labels: dict[str, dict[str, str]],
+    explain: dict[str, str],
+    groups: dict[str, frozenset[str]],
 ) -> list[str]:
     plain = labels.get("TreatmentOption", {})
     all_options = result.get("options") or []
     # An option that rests only on unverified knowledge is not advice: it is named apart,
     # never with a status the patient could read as a recommendation.
-    weak = [
-        o for o in all_options if o.get("unverified") and o["status"] in ("preferred", "candidate")
-    ]
+    weak = [o for o in all_options if o.get("unverified") and o["status"] in groups["choice"]]
     unchecked = [plain.get(o["option"], o["option"].replace("-", " ")) for o in weak]
     options = [o for o in all_options if o not in weak]
     if not options and not unchecked:
@@ -310,11 +308,12 @@ def patient_summary(evaluation: Evaluation, kb: KnowledgeBase) -> str:
     result = evaluation.result
     labels = plain_labels(kb)
     explain = _explanations(kb)
+    groups = status_groups(kb)
     parts: list[list[str]] = [
         ["Your CML summary", *_intro(result, evaluation.case, labels)],
         _results_part(result, labels, ranks(kb).get("Phase", {})),
-        _drugs_part(result, labels, explain, _current_drug(evaluation.case)),
-        _options_part(result, labels, explain),
+        _drugs_part(result, labels, explain, _current_drug(evaluation.case), groups),
+        _options_part(result, labels, explain, groups),
         _steps_part(result, labels),
     ]
     if result.get("insufficient_data"):

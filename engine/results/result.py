@@ -473,6 +473,20 @@ def _options(
     return out
 
 
+_groups: dict[str, dict[str, frozenset[str]]] = {}
+
+
+def status_groups(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
+    """cml:statusGroup of the drug statuses, from the knowledge: "choice" (offered as a
+    choice), "care" (only with extra care), "against" (not offered) -> the status codes."""
+    if kb.digest not in _groups:
+        out: dict[str, set[str]] = {"choice": set(), "care": set(), "against": set()}
+        for r in kb.select("engine/status-groups"):
+            out.setdefault(str(r["group"]), set()).add(str(r["code"]))
+        _groups[kb.digest] = {group: frozenset(codes) for group, codes in out.items()}
+    return _groups[kb.digest]
+
+
 _families: dict[str, dict[str, tuple[str, int]]] = {}
 
 
@@ -505,4 +519,4 @@ def _disagree(kb: KnowledgeBase, eln: str | None, nccn: str | None) -> bool:
     return abs(severity(eln) - severity(nccn)) >= 0.5
 
 
-__all__ = ["DISCLAIMER", "build_result", "category_families", "citations", "ranks"]
+__all__ = ["DISCLAIMER", "build_result", "category_families", "citations", "ranks", "status_groups"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from cmlkb.knowledge.base import KnowledgeBase
-from cmlkb.results.result import DISCLAIMER
+from cmlkb.results.result import DISCLAIMER, status_groups
 
 
 def _line(label: str, value: Any) -> str:
@@ -47,12 +47,13 @@ def headline(result: dict[str, Any], kb: KnowledgeBase) -> str:
     causes = cause_labels(kb)
     to_confirm, documented_as = causes["to-confirm"], causes["documented"]
     drugs = {d["drug"]: d for d in result["drugs"]}
-    plain = [d["drug"] for d in result["drugs"] if d["status"] in ("preferred", "candidate")]
+    groups = status_groups(kb)
+    choice, care = groups["choice"], groups["care"]
+    plain = [d["drug"] for d in result["drugs"] if d["status"] in choice]
     usable = plain or [
         f"{d['drug']} (with caution)"
         for d in result["drugs"]
-        if d["status"] == "caution"
-        and any(r["effect"] in ("preferred", "candidate") for r in d["reasons"])
+        if d["status"] in care and any(r["effect"] in choice for r in d["reasons"])
     ]
     current = response.get("current_tki")
     current_drug = drugs.get(current) if current else None

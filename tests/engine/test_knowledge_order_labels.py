@@ -141,3 +141,29 @@ def test_headline_names_extrinsic_causes_by_the_knowledge(kb, relabelled):
 
     assert "address non-adherence first" in first_words(kb)
     assert "address missed doses first" in first_words(relabelled)
+
+
+@pytest.fixture(scope="module")
+def regrouped(tmp_path_factory) -> KnowledgeBase:
+    """kb:caution in the group 'against': a drug with that status is no longer offered."""
+    root = copy_kb(tmp_path_factory.mktemp("kb-group"))
+    edit(
+        root.joinpath(*CONCEPTS),
+        'skos:notation "caution" ; cml:strengthRank 3 ; cml:statusGroup "care" ;',
+        'skos:notation "caution" ; cml:strengthRank 3 ; cml:statusGroup "against" ;',
+    )
+    return load_knowledge_from(root)
+
+
+def test_which_statuses_are_offered_comes_from_the_knowledge(kb, regrouped):
+    def both(stem: str):
+        return [evaluate(k, validated(k, example(stem))) for k in (kb, regrouped)]
+
+    # Example 10: no approved TKI left but olverembatinib, a caution.
+    shipped, edited = both("10-multi-resistant-trial")
+    assert "(left: olverembatinib (with caution))" in headline(shipped.result, kb)
+    assert "(with caution)" not in headline(edited.result, regrouped)
+    # Example 03: the patient reads which TKIs could be used only with extra care.
+    shipped, edited = both("03-imatinib-failure-f317l")
+    assert "could be used only with extra care" in patient_summary(shipped, kb)
+    assert "could be used only with extra care" not in patient_summary(edited, regrouped)
