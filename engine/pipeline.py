@@ -18,7 +18,8 @@ from cmlkb.case.facts import case_facts, fact_schema_at
 from cmlkb.case.read import CaseRDF, input_digest, load_case_files
 from cmlkb.case.validation import format_text, validate
 from cmlkb.errors import InvalidInput
-from cmlkb.knowledge.base import CML, KnowledgeBase
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.knowledge.namespaces import CML
 from cmlkb.provenance.graph import bind_like, provenance_graph
 from cmlkb.provenance.store import AuditStore
 from cmlkb.reasoning.reasoner import infer
@@ -183,4 +184,4 @@ def render(evaluations: list[Evaluation], kb: KnowledgeBase, fmt: str) -> str:
         return graph.serialize(format="turtle" if fmt == "turtle" else "json-ld")
     if fmt == "patient":
         return "\n\n".join(patient_summary(e, kb) for e in evaluations) + "\n"
-    return "\n\n".join(clinician_text(e.result) for e in evaluations) + "\n"
+    return "\n\n".join(clinician_text(e.result, kb) for e in evaluations) + "\n"

@@ -20,7 +20,8 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from cmlkb.knowledge.base import CML, DRUG, KB, KnowledgeBase
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.knowledge.namespaces import CML, DRUG, KB
 from cmlkb.reasoning.check import check_knowledge, citation_findings, forbidden_citations
 
 

@@ -21,14 +21,13 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
 
 from rdflib import RDF, Graph, URIRef
 
-from cmlkb.knowledge.base import CASE, CML, KnowledgeBase
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.knowledge.namespaces import CML, case_iri, case_path_parts, is_case_iri
 from cmlkb.knowledge.vocab import vocabularies
 
-CASE_BASE = str(CASE)
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _MAGNITUDE = 40  # to_rdf writes numbers within 1e-40 .. 1e40 (see _lexical)
 
@@ -196,28 +195,14 @@ def parse_path(json_path: str) -> list[str | int]:
 
 
 def iri_of(case_id: str, json_path: str | list[str | int] = "") -> URIRef:
-    """The IRI of the JSON object at `json_path` in case `case_id`."""
-    parts = parse_path(json_path) if isinstance(json_path, str) else json_path
-    segments = [quote(case_id, safe="")] + [quote(str(p), safe="") for p in parts]
-    return URIRef(CASE_BASE + "/".join(segments))
-
-
-def case_id_of(iri: str) -> str:
-    """The case id of a case IRI."""
-    return unquote(str(iri)[len(CASE_BASE) :].split("/", 1)[0])
-
-
-def json_path_parts(iri: str) -> list[str | int]:
-    text = str(iri)
-    if not text.startswith(CASE_BASE):
-        raise ValueError(f"{iri} is not a case IRI (expected it to start with {CASE_BASE})")
-    segments = text[len(CASE_BASE) :].split("/")[1:]
-    return [int(s) if s.isdigit() else unquote(s) for s in segments]
+    """The IRI of the JSON object at `json_path` in case `case_id` (minted by
+    cmlkb.knowledge.namespaces.case_iri)."""
+    return case_iri(case_id, parse_path(json_path) if isinstance(json_path, str) else json_path)
 
 
 def json_path_of(iri: str) -> str:
     """'https://w3id.org/cmlkb/case/case-017/therapies/1' -> 'therapies[1]'."""
-    return format_path(json_path_parts(iri))
+    return format_path(case_path_parts(iri))
 
 
 # --------------------------------------------------------------------------------------
@@ -342,7 +327,7 @@ def case_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> CaseRDF:
     ranges = _property_ranges(kb)
     for _subject, prop, obj in list(graph):
         rng = ranges.get(prop) if isinstance(prop, URIRef) else None
-        if rng is not None and isinstance(obj, URIRef) and str(obj).startswith(CASE_BASE):
+        if rng is not None and isinstance(obj, URIRef) and is_case_iri(obj):
             graph.add((obj, RDF.type, rng))
     graph.bind("cml", CML)
     return CaseRDF(case_id, graph, iris)

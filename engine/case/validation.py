@@ -38,15 +38,14 @@ from rdflib.plugins.sparql import prepareQuery
 from cmlkb.case.read import (
     CaseInput,
     CaseRDF,
-    case_id_of,
     case_rdf,
     format_path,
-    json_path_parts,
     mutation_names,
     normalise,
     property_keys,
 )
 from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.knowledge.namespaces import case_id_of, case_path_parts
 from cmlkb.knowledge.vocab import VOCABULARY_CLASSES, codes
 
 VOCABULARY_KEYWORD = "x-cmlkb-vocabulary"
@@ -366,7 +365,7 @@ def _shape_problems(results: Graph, sources: dict[str, CaseInput], root: Path) -
         case = sources.get(case_id_of(focus))
         if case is None:
             continue
-        parts = json_path_parts(focus)
+        parts = case_path_parts(focus)
         prop = results.value(result, SH.resultPath)
         if isinstance(prop, URIRef) and prop in keys:
             parts.append(keys[prop])

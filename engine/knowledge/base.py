@@ -12,34 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import XSD, Graph, Namespace, URIRef
+from rdflib import XSD, Graph
 
 from cmlkb.errors import CmlkbError
 from cmlkb.knowledge import query_files
+from cmlkb.knowledge.namespaces import ONTOLOGY_IRI, bind_prefixes
 from cmlkb.knowledge.paths import default_root
-
-CML = Namespace("https://w3id.org/cmlkb/ontology#")
-KB = Namespace("https://w3id.org/cmlkb/kb/")
-DRUG = Namespace("https://w3id.org/cmlkb/drug/")
-MUT = Namespace("https://w3id.org/cmlkb/mutation/")
-SRC = Namespace("https://w3id.org/cmlkb/source/")
-STMT = Namespace("https://w3id.org/cmlkb/statement/")
-RULE = Namespace("https://w3id.org/cmlkb/rule/")
-CASE = Namespace("https://w3id.org/cmlkb/case/")
-EVAL = Namespace("https://w3id.org/cmlkb/evaluation/")
-ONTOLOGY_IRI = URIRef("https://w3id.org/cmlkb/ontology")
-
-PREFIXES = {
-    "cml": CML,
-    "kb": KB,
-    "drug": DRUG,
-    "mut": MUT,
-    "src": SRC,
-    "stmt": STMT,
-    "rule": RULE,
-    "case": CASE,
-    "eval": EVAL,
-}
 
 
 def knowledge_files(root: Path) -> list[Path]:
@@ -133,12 +111,6 @@ class KnowledgeBase:
         this installation's queries such as engine/sources), its parameters bound as
         cmlkb.knowledge.query_files describes; unbound variables left out."""
         return _select(self._store, query, params)
-
-
-def bind_prefixes(graph: Graph) -> Graph:
-    for prefix, ns in PREFIXES.items():
-        graph.bind(prefix, ns)
-    return graph
 
 
 def parse_turtle_files(files: list[Path]) -> Graph:

@@ -13,7 +13,8 @@ from typing import Any
 
 from rdflib import URIRef
 
-from cmlkb.knowledge.base import CML, KnowledgeBase
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.knowledge.namespaces import CML
 
 # vocabulary name (as shown by `cmlkb vocab` and named by the case schema's
 # x-cmlkb-vocabulary keyword) -> (schema class, what it is, in words)

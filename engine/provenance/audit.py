@@ -26,7 +26,8 @@ import pyoxigraph as ox
 from cmlkb.case.read import input_digest
 from cmlkb.errors import CmlkbError
 from cmlkb.knowledge import query_files
-from cmlkb.knowledge.base import CML, KnowledgeBase, load_knowledge_from
+from cmlkb.knowledge.base import KnowledgeBase, load_knowledge_from
+from cmlkb.knowledge.namespaces import CML
 from cmlkb.provenance.queries import python_value
 from cmlkb.provenance.store import GENESIS, AuditStore
 

@@ -17,7 +17,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from cmlkb.errors import InvalidInput
-from cmlkb.provenance.graph import evaluation_iri, provenance_graph
+from cmlkb.knowledge.namespaces import evaluation_iri
+from cmlkb.provenance.graph import provenance_graph
 from cmlkb.provenance.queries import run_query
 
 

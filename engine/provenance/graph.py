@@ -30,16 +30,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 
 from cmlkb.case.read import INPUT_DIGEST_VERSION, canonical_json, iri_of, parse_path
-from cmlkb.knowledge.base import CML, EVAL, PREFIXES, RULE, KnowledgeBase, bind_prefixes
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.knowledge.namespaces import (
+    CML,
+    ENGINE,
+    FACT,
+    bind_prefixes,
+    evaluation_iri,
+    expand,
+    knowledge_iri,
+    rule_iri,
+)
 from cmlkb.results.evaluation import Evaluation
-
-FACT = Namespace("https://w3id.org/cmlkb/fact#")
-KNOWLEDGE = Namespace("https://w3id.org/cmlkb/knowledge/")
-ENGINE = URIRef("https://w3id.org/cmlkb/engine")
 
 # What is copied from the knowledge base for each knowledge premise and each source.
 _STATEMENT_PROPS = (
@@ -67,27 +73,6 @@ def engine_version() -> str:
 def started_at(evaluation: Evaluation) -> str:
     """The start time of an evaluation (ISO, UTC), recorded by evaluate_case."""
     return evaluation.started_at
-
-
-def evaluation_iri(evaluation_id: str) -> URIRef:
-    return URIRef(f"{EVAL}{quote(evaluation_id, safe='')}")
-
-
-def knowledge_iri(digest: str) -> URIRef:
-    """The named graph of a knowledge version (by digest)."""
-    return URIRef(f"{KNOWLEDGE}{digest.split(':', 1)[-1]}")
-
-
-def rule_iri(rule_id: str, version: str) -> URIRef:
-    return URIRef(f"{RULE}{quote(rule_id, safe='')}/v{quote(str(version), safe='')}")
-
-
-def expand(curie: str) -> URIRef:
-    """'src:x' -> the full IRI for the project's prefixes; full IRIs pass through."""
-    prefix, sep, local = curie.partition(":")
-    if sep and prefix in PREFIXES:
-        return URIRef(f"{PREFIXES[prefix]}{local}")
-    return URIRef(curie)
 
 
 def _literal(value: Any) -> Literal | None:
@@ -394,7 +379,6 @@ def _shapes(root: Path) -> Graph:
 __all__ = [
     "ENGINE",
     "FACT",
-    "KNOWLEDGE",
     "bind_like",
     "canonical_json",
     "engine_version",

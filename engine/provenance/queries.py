@@ -16,9 +16,8 @@ import pyoxigraph as ox
 
 from cmlkb.errors import InvalidInput
 from cmlkb.knowledge import query_files
+from cmlkb.knowledge.namespaces import compact, evaluation_iri, expand
 from cmlkb.knowledge.query_files import Parameter, Query
-from cmlkb.provenance.graph import evaluation_iri, expand
-from cmlkb.results.result import compact
 
 FOLDERS = ("audit", "explain")
 

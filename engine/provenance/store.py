@@ -36,9 +36,10 @@ import pyoxigraph as ox
 from cmlkb.case.read import canonical_json, parse_json
 from cmlkb.errors import CmlkbError, InvalidInput
 from cmlkb.knowledge import query_files
-from cmlkb.knowledge.base import CML, KnowledgeBase, digest_files
+from cmlkb.knowledge.base import KnowledgeBase, digest_files
+from cmlkb.knowledge.namespaces import CML, evaluation_iri, knowledge_iri
 from cmlkb.knowledge.query_files import Query
-from cmlkb.provenance.graph import evaluation_iri, knowledge_iri, provenance_graph
+from cmlkb.provenance.graph import provenance_graph
 from cmlkb.results.evaluation import Evaluation
 
 ENV_VAR = "CMLKB_STORE"

@@ -30,13 +30,8 @@ from rdflib.namespace import SH, XSD
 
 from cmlkb.errors import CmlkbError
 from cmlkb.knowledge import owl, query_files
-from cmlkb.knowledge.base import (
-    PREFIXES,
-    KnowledgeBase,
-    bind_prefixes,
-    knowledge_files,
-    rule_files,
-)
+from cmlkb.knowledge.base import KnowledgeBase, knowledge_files, rule_files
+from cmlkb.knowledge.namespaces import bind_prefixes, compact_text
 from cmlkb.reasoning.rules import lint_rules
 
 SEVERITIES = ("violation", "warning", "info")
@@ -208,14 +203,7 @@ def _term_text(graph: Graph, term) -> str:  # term: a pyoxigraph term or None
         return ""
     if isinstance(term, pyoxigraph.NamedNode):
         return _curie(graph, URIRef(term.value))
-    return _compact_iris(str(term.value))
-
-
-def _compact_iris(text: str) -> str:
-    """Write the cmlkb IRIs a query put into a message as prefixed names (drug:imatinib)."""
-    for prefix, namespace in sorted(PREFIXES.items(), key=lambda item: -len(str(item[1]))):
-        text = text.replace(str(namespace), f"{prefix}:")
-    return text
+    return compact_text(str(term.value))
 
 
 def run_qc_query(graph: Graph, query: QcQuery, store=None) -> list[Finding]:

@@ -24,7 +24,8 @@ import yaml
 
 from cmlkb.case.facts import fact_schema_at
 from cmlkb.errors import CmlkbError
-from cmlkb.knowledge.base import SRC, rule_files
+from cmlkb.knowledge.base import rule_files
+from cmlkb.knowledge.namespaces import SRC
 
 REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
 TEMPLATE_REF = re.compile(r"\{\$([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -16,7 +16,7 @@ from typing import Any
 
 from cmlkb.knowledge.base import KnowledgeBase
 from cmlkb.results.evaluation import Evaluation
-from cmlkb.results.result import citations
+from cmlkb.results.result import citations, ranks, status_groups
 
 _labels: dict[str, dict[str, dict[str, str]]] = {}
 
@@ -24,24 +24,21 @@ _labels: dict[str, dict[str, dict[str, str]]] = {}
 # standardised level of untreated CML (the IRIS baseline) that every result is compared with.
 IS_REFERENCE_PERCENT = 100
 
-# Words for the option statuses, as the patient reads them in "Other choices".
-_OPTION_STATUS = {
-    "preferred": "one of the best choices for you now",
-    "candidate": "may be a choice for you",
-    "caution": "possible, but only with extra care",
-    "avoid": "not recommended",
-    "excluded": "not a choice for you",
-}
-
 
 def plain_labels(kb: KnowledgeBase) -> dict[str, dict[str, str]]:
-    """Class local name -> code -> plain label, from the knowledge (cached per digest)."""
+    """Class local name -> code -> plain label, from the knowledge (cached per digest);
+    "OptionStatus" holds the cml:plainOptionLabel of the statuses, in cml:strengthRank
+    order, and "global" the drugs approved everywhere."""
     if kb.digest not in _labels:
         out: dict[str, dict[str, str]] = {}
         for r in kb.select("engine/plain-labels"):
             cls = str(r["cls"]).split("#")[-1]
             out.setdefault(cls, {})[str(r["code"])] = str(r["plain"])
         out["global"] = {str(r["code"]): "" for r in kb.select("engine/global-drugs")}
+        # The statuses in the option sense ("Other choices"), weakest first.
+        out["OptionStatus"] = {
+            str(r["code"]): str(r["plain"]) for r in kb.select("engine/option-status-labels")
+        }
         _labels[kb.digest] = out
     return _labels[kb.digest]
 
@@ -71,7 +68,9 @@ def _drug_name(labels: dict[str, dict[str, str]], code: str) -> str:
     return plain.split(",")[0].split(" (")[0].strip()
 
 
-def _results_part(result: dict[str, Any], labels: dict[str, dict[str, str]]) -> list[str]:
+def _results_part(
+    result: dict[str, Any], labels: dict[str, dict[str, str]], phase_rank: dict[str, int]
+) -> list[str]:
     response = result["response"]
     out = [
         "What your test results mean",
@@ -115,8 +114,14 @@ def _results_part(result: dict[str, Any], labels: dict[str, dict[str, str]]) -> 
             )
         )
     if result["resistance"]["status"] == "progression":
+        # The phases past the first (cml:severityRank in the knowledge), most advanced first.
         phase = labels.get("Phase", {})
-        advanced = [phase[p] for p in ("blast", "accelerated") if p in phase]
+        lowest = min(phase_rank.values(), default=0)
+        advanced = [
+            phase[p]
+            for p in sorted(phase_rank, key=lambda p: -phase_rank[p])
+            if phase_rank[p] > lowest and p in phase
+        ]
         if advanced:
             out.append(
                 "Your test results show that the leukemia has moved to a later stage "
@@ -175,17 +180,14 @@ def _drugs_part(
     labels: dict[str, dict[str, str]],
     explain: dict[str, str],
     current: str | None,
+    groups: dict[str, frozenset[str]],
 ) -> list[str]:
     # Drugs approved only in some regions are left out: the clinician's output lists them.
     global_drugs = [d for d in result["drugs"] if d["drug"] in labels.get("global", {})]
     # A choice that rests only on unverified knowledge is never offered as advice.
-    good = [
-        d
-        for d in global_drugs
-        if d["status"] in ("preferred", "candidate") and not d.get("unverified")
-    ]
-    careful = [d for d in global_drugs if d["status"] == "caution"]
-    unsuitable = [d for d in global_drugs if d["status"] in ("avoid", "excluded")]
+    good = [d for d in global_drugs if d["status"] in groups["choice"] and not d.get("unverified")]
+    careful = [d for d in global_drugs if d["status"] in groups["care"]]
+    unsuitable = [d for d in global_drugs if d["status"] in groups["against"]]
     out = [
         "Your medicines",
         "CML is usually treated with pills that block the leukemia gene. Doctors call them TKIs.",
@@ -222,15 +224,16 @@ def _drugs_part(
 
 
 def _options_part(
-    result: dict[str, Any], labels: dict[str, dict[str, str]], explain: dict[str, str]
+    result: dict[str, Any],
+    labels: dict[str, dict[str, str]],
+    explain: dict[str, str],
+    groups: dict[str, frozenset[str]],
 ) -> list[str]:
     plain = labels.get("TreatmentOption", {})
     all_options = result.get("options") or []
     # An option that rests only on unverified knowledge is not advice: it is named apart,
     # never with a status the patient could read as a recommendation.
-    weak = [
-        o for o in all_options if o.get("unverified") and o["status"] in ("preferred", "candidate")
-    ]
+    weak = [o for o in all_options if o.get("unverified") and o["status"] in groups["choice"]]
     unchecked = [plain.get(o["option"], o["option"].replace("-", " ")) for o in weak]
     options = [o for o in all_options if o not in weak]
     if not options and not unchecked:
@@ -249,9 +252,11 @@ def _options_part(
                 )
             )
         )
-    for option in sorted(options, key=lambda o: list(_OPTION_STATUS).index(o["status"])):
+    statuses = labels.get("OptionStatus", {})
+    order = list(statuses)
+    for option in sorted(options, key=lambda o: order.index(o["status"])):
         name = plain.get(option["option"], option["option"].replace("-", " "))
-        status = _OPTION_STATUS.get(option["status"], option["status"])
+        status = statuses.get(option["status"], option["status"])
         line = _sentence(f"{name}: {status}")
         top = option["reasons"][0]
         why = explain.get(top.get("statement") or "")
@@ -303,11 +308,12 @@ def patient_summary(evaluation: Evaluation, kb: KnowledgeBase) -> str:
     result = evaluation.result
     labels = plain_labels(kb)
     explain = _explanations(kb)
+    groups = status_groups(kb)
     parts: list[list[str]] = [
         ["Your CML summary", *_intro(result, evaluation.case, labels)],
-        _results_part(result, labels),
-        _drugs_part(result, labels, explain, _current_drug(evaluation.case)),
-        _options_part(result, labels, explain),
+        _results_part(result, labels, ranks(kb).get("Phase", {})),
+        _drugs_part(result, labels, explain, _current_drug(evaluation.case), groups),
+        _options_part(result, labels, explain, groups),
         _steps_part(result, labels),
     ]
     if result.get("insufficient_data"):

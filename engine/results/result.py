@@ -12,7 +12,8 @@ from typing import Any
 
 from cmlkb.case.facts import fact_schema_at
 from cmlkb.knowledge import query_files
-from cmlkb.knowledge.base import PREFIXES, KnowledgeBase
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.knowledge.namespaces import compact
 from cmlkb.reasoning.reasoner import FactRecord, Inference
 
 DISCLAIMER = (
@@ -34,15 +35,6 @@ class Citation:
 
 _citations: dict[str, dict[str, Citation]] = {}
 _ranks: dict[str, dict[str, dict[str, int]]] = {}
-
-
-def compact(iri: str) -> str:
-    """'https://w3id.org/cmlkb/source/x' -> 'src:x' for the project's namespaces."""
-
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(str(ns)):
-            return f"{prefix}:{iri[len(str(ns)) :]}"
-    return iri
 
 
 def citations(kb: KnowledgeBase) -> dict[str, Citation]:
@@ -481,18 +473,50 @@ def _options(
     return out
 
 
+_groups: dict[str, dict[str, frozenset[str]]] = {}
+
+
+def status_groups(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
+    """cml:statusGroup of the drug statuses, from the knowledge: "choice" (offered as a
+    choice), "care" (only with extra care), "against" (not offered) -> the status codes."""
+    if kb.digest not in _groups:
+        out: dict[str, set[str]] = {"choice": set(), "care": set(), "against": set()}
+        for r in kb.select("engine/status-groups"):
+            out.setdefault(str(r["group"]), set()).add(str(r["code"]))
+        _groups[kb.digest] = {group: frozenset(codes) for group, codes in out.items()}
+    return _groups[kb.digest]
+
+
+_families: dict[str, dict[str, tuple[str, int]]] = {}
+
+
+def category_families(kb: KnowledgeBase) -> dict[str, tuple[str, int]]:
+    """Response category code -> (its cml:categoryFamily, its cml:severityRank), from the
+    knowledge (queries/engine/category-families.rq)."""
+    if kb.digest not in _families:
+        _families[kb.digest] = {
+            str(r["code"]): (str(r["family"]), int(r["rank"]))
+            for r in kb.select("engine/category-families")
+        }
+    return _families[kb.digest]
+
+
 def _disagree(kb: KnowledgeBase, eln: str | None, nccn: str | None) -> bool:
     """ELN and NCCN disagree when their categories have different severity classes:
     ELN optimal with NCCN green or light green agree, and so on (cml:severityRank of the
-    category normalised to the family's scale)."""
+    category over the highest rank of its cml:categoryFamily)."""
     if eln is None or nccn is None:
         return False
-    severity = ranks(kb).get("ResponseCategory", {})
-    eln_scale = max(severity.get(c, 0) for c in ("optimal", "warning", "failure")) or 1
-    nccn_scale = (
-        max(severity.get(c, 0) for c in ("green", "light-green", "yellow", "orange", "red")) or 1
-    )
-    return abs(severity[eln] / eln_scale - severity[nccn] / nccn_scale) >= 0.5
+    families = category_families(kb)
+    scale: dict[str, int] = {}
+    for family, rank in families.values():
+        scale[family] = max(scale.get(family, 0), rank)
+
+    def severity(code: str) -> float:
+        family, rank = families[code]
+        return rank / (scale[family] or 1)
+
+    return abs(severity(eln) - severity(nccn)) >= 0.5
 
 
-__all__ = ["DISCLAIMER", "build_result", "citations", "compact"]
+__all__ = ["DISCLAIMER", "build_result", "category_families", "citations", "ranks", "status_groups"]

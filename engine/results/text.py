@@ -6,30 +6,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from cmlkb.results.result import DISCLAIMER
-
-STATUS_ORDER = ("preferred", "candidate", "caution", "avoid", "excluded")
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.results.result import DISCLAIMER, status_groups
 
 
 def _line(label: str, value: Any) -> str:
     return f"  {label:<22} {value}"
 
 
-# How the headline names an extrinsic cause that only needs confirming (missing data).
-_TO_CONFIRM = {"adherence": "adherence", "dose": "the dose"}
-_DOCUMENTED = {
-    "adherence": "non-adherence",
-    "dose": "the dose below the approved dose",
-    "interaction": "the interacting co-medication",
-    "interruption": "the recent interruption",
-}
+_cause_labels: dict[str, dict[str, dict[str, str]]] = {}
+
+
+def cause_labels(kb: KnowledgeBase) -> dict[str, dict[str, str]]:
+    """How the headline names the extrinsic causes, from the knowledge: "to-confirm" (only
+    the data is missing; cml:toConfirmLabel) and "documented" (cml:documentedLabel), each
+    code -> words (queries/engine/extrinsic-cause-labels.rq)."""
+    if kb.digest not in _cause_labels:
+        out: dict[str, dict[str, str]] = {"to-confirm": {}, "documented": {}}
+        for r in kb.select("engine/extrinsic-cause-labels"):
+            if r.get("toConfirm"):
+                out["to-confirm"][str(r["code"])] = str(r["toConfirm"])
+            if r.get("documented"):
+                out["documented"][str(r["code"])] = str(r["documented"])
+        _cause_labels[kb.digest] = out
+    return _cause_labels[kb.digest]
 
 
 def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def headline(result: dict[str, Any]) -> str:
+def headline(result: dict[str, Any], kb: KnowledgeBase) -> str:
     """The conclusion in one sentence, saying what the actions say: a change of the current
     TKI when it is excluded or failing (conditional on missing data, held back by a
     documented extrinsic cause), transplant and trials first when no approved TKI is a plain
@@ -37,13 +44,16 @@ def headline(result: dict[str, Any]) -> str:
     resistance = result["resistance"]
     response = result["response"]
     actions = result["actions"]
+    causes = cause_labels(kb)
+    to_confirm, documented_as = causes["to-confirm"], causes["documented"]
     drugs = {d["drug"]: d for d in result["drugs"]}
-    plain = [d["drug"] for d in result["drugs"] if d["status"] in ("preferred", "candidate")]
+    groups = status_groups(kb)
+    choice, care = groups["choice"], groups["care"]
+    plain = [d["drug"] for d in result["drugs"] if d["status"] in choice]
     usable = plain or [
         f"{d['drug']} (with caution)"
         for d in result["drugs"]
-        if d["status"] == "caution"
-        and any(r["effect"] in ("preferred", "candidate") for r in d["reasons"])
+        if d["status"] in care and any(r["effect"] in choice for r in d["reasons"])
     ]
     current = response.get("current_tki")
     current_drug = drugs.get(current) if current else None
@@ -77,7 +87,7 @@ def headline(result: dict[str, Any]) -> str:
         elif documented:
             qualifier = " (not yet confirmed as true resistance: extrinsic causes not excluded)"
         else:
-            qualifier = " (to confirm: " + _and([_TO_CONFIRM.get(c, c) for c in unknown]) + ")"
+            qualifier = " (to confirm: " + _and([to_confirm.get(c, c) for c in unknown]) + ")"
         parts.append(f"ELN failure, {kind}{qualifier}")
     elif response["eln"]:
         parts.append(f"ELN {response['eln']}")
@@ -112,15 +122,15 @@ def headline(result: dict[str, Any]) -> str:
             and unknown
         )
         if pending:
-            things = [_TO_CONFIRM.get(c, c) for c in unknown]
+            things = [to_confirm.get(c, c) for c in unknown]
             verb += f" once {_and(things)} {'is' if len(things) == 1 else 'are'} confirmed"
         if not no_plain:
             verb += f" (options: {names})"
         parts.append(verb)
         if documented:
-            parts.append("address " + _and([_DOCUMENTED.get(c, c) for c in documented]) + " too")
+            parts.append("address " + _and([documented_as.get(c, c) for c in documented]) + " too")
     elif response["eln"] == "failure" and documented:
-        parts.append("address " + _and([_DOCUMENTED.get(c, c) for c in documented]) + " first")
+        parts.append("address " + _and([documented_as.get(c, c) for c in documented]) + " first")
     elif "continue-tki" in actions:
         parts.append("continue the current TKI")
     if "confirm-bcr-abl1" in actions:
@@ -131,12 +141,12 @@ def headline(result: dict[str, Any]) -> str:
     return text[0].upper() + text[1:] if no_plain else text
 
 
-def clinician_text(result: dict[str, Any]) -> str:
+def clinician_text(result: dict[str, Any], kb: KnowledgeBase) -> str:
     r = result["response"]
     tfr = result.get("treatment_free_remission")
     out = [
         f"Case {result['case']} - assessed {result['assessed_on']}",
-        f"Conclusion: {headline(result)}",
+        f"Conclusion: {headline(result, kb)}",
         "",
         "Response",
         _line(
@@ -196,7 +206,9 @@ def clinician_text(result: dict[str, Any]) -> str:
         )
     )
     out += ["", "TKIs (status: strongest reason wins; excluded drugs must not be used)"]
-    for d in sorted(result["drugs"], key=lambda d: (STATUS_ORDER.index(d["status"]), d["drug"])):
+    # In the result's order: by the cml:strengthRank of the status in the knowledge, weakest
+    # (preferred) first, then by name (cmlkb.results.result.build_result).
+    for d in result["drugs"]:
         mark = "  [UNVERIFIED: rests only on U-tagged knowledge]" if d.get("unverified") else ""
         out.append(f"  {d['drug']:<15} {d['status'].upper()}{mark}")
         for reason in d["reasons"]:

@@ -11,7 +11,8 @@ import pytest
 from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, SKOS
 
-from cmlkb.knowledge.base import CML, SRC, KnowledgeBase
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.knowledge.namespaces import CML, SRC
 from cmlkb.reasoning.check import Finding, check_knowledge
 
 CMLKB_BASE = "https://w3id.org/cmlkb/"

@@ -8,7 +8,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef, namespace
 
 from cmlkb.knowledge import owl
-from cmlkb.knowledge.base import CML, DRUG
+from cmlkb.knowledge.namespaces import CML, DRUG
 from cmlkb.reasoning.check import owl_findings
 
 

@@ -15,7 +15,7 @@ MAX_GRADE = 8.0  # as tests/patient/test_patient.py
 
 def texts(kb, **changes):
     ev = run(kb, **changes)
-    return patient_summary(ev, kb), clinician_text(ev.result)
+    return patient_summary(ev, kb), clinician_text(ev.result, kb)
 
 
 def in_tfr(months_off, *results):

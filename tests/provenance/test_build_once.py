@@ -22,7 +22,8 @@ from cmlkb.case.read import canonical_json, input_digest, iri_of, parse_json
 from cmlkb.errors import CmlkbError
 from cmlkb.interfaces.audit import evaluate_again
 from cmlkb.interfaces.cli import main
-from cmlkb.knowledge.base import CML, load_knowledge
+from cmlkb.knowledge.base import load_knowledge
+from cmlkb.knowledge.namespaces import CML
 from cmlkb.pipeline import (
     ValidCase,
     evaluate_case,

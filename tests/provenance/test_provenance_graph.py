@@ -9,7 +9,8 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import PROV
 
-from cmlkb.knowledge.base import CML, load_knowledge
+from cmlkb.knowledge.base import load_knowledge
+from cmlkb.knowledge.namespaces import CML
 from cmlkb.pipeline import evaluate_case, selection_for, validated_cases
 from cmlkb.provenance.graph import evaluation_graph, validate_provenance
 

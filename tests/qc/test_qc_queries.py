@@ -14,7 +14,7 @@ import pytest
 from rdflib import Graph
 
 from cmlkb.errors import CmlkbError
-from cmlkb.knowledge.base import bind_prefixes
+from cmlkb.knowledge.namespaces import bind_prefixes
 from cmlkb.reasoning.check import QcQuery, parse_qc_query, qc_findings, qc_queries, run_qc_query
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -223,8 +223,8 @@ def test_a_case_without_unverified_options_lists_no_unverified_action(examples):
     assert examples["01-optimal-responder"].result["unverified_actions"] == []
 
 
-def test_clinician_text_marks_unverified_options_and_actions(examples):
-    text = clinician_text(examples[ESCALATION].result)
+def test_clinician_text_marks_unverified_options_and_actions(examples, kb):
+    text = clinician_text(examples[ESCALATION].result, kb)
     assert "dose-escalation          candidate  [UNVERIFIED" in text
     assert "escalate-dose (dose-escalation, not proposed)" in text
 

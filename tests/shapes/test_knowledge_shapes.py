@@ -16,7 +16,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 
-from cmlkb.knowledge.base import PREFIXES
+from cmlkb.knowledge.namespaces import PREFIXES
 from cmlkb.reasoning.check import load_shapes, shacl_report
 
 HERE = Path(__file__).parent / "knowledge"

@@ -20,7 +20,7 @@ from cmlkb.case.read import (
     property_keys,
     to_rdf,
 )
-from cmlkb.knowledge.base import CML
+from cmlkb.knowledge.namespaces import CML
 
 VALID = Path(__file__).parents[1] / "shapes" / "case" / "valid"
 

@@ -15,7 +15,7 @@ from rdflib import Graph, Literal, URIRef
 from cmlkb.case.read import iri_of, load_case_files
 from cmlkb.case.validation import _shacl, validate
 from cmlkb.interfaces.cli import main
-from cmlkb.knowledge.base import CML
+from cmlkb.knowledge.namespaces import CML
 from cmlkb.knowledge.paths import default_root
 
 HERE = Path(__file__).parent
