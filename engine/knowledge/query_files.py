@@ -94,17 +94,24 @@ class Query:
                 return m.end()
         raise CmlkbError(f"query {self.name}: a parameterised query needs a WHERE clause")
 
+    def parameter_gaps(self, params: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+        """The names given that the header does not declare (sorted), and the required
+        parameters not given (in header order)."""
+        declared = {p.name for p in self.parameters}
+        unknown = sorted(set(params) - declared)
+        missing = [p.name for p in self.parameters if p.required and p.name not in params]
+        return unknown, missing
+
     def bind(self, params: Mapping[str, Any] | None = None) -> str:
         """The query text with its parameters bound (see the module doc)."""
         params = dict(params or {})
         declared = {p.name: p for p in self.parameters}
-        unknown = sorted(set(params) - set(declared))
+        unknown, missing = self.parameter_gaps(params)
         if unknown:
             raise CmlkbError(
                 f"query {self.name}: unknown parameter {unknown[0]!r}; it takes "
                 + (", ".join(declared) or "no parameters")
             )
-        missing = [p.name for p in self.parameters if p.required and p.name not in params]
         if missing:
             raise CmlkbError(f"query {self.name}: parameter {missing[0]!r} is required")
         if not params:

@@ -79,13 +79,13 @@ def run_query(
     names and the rows."""
     query = load_query(name, root)
     declared = {p.name: p for p in query.parameters}
-    unknown = sorted(set(params) - set(declared))
+    # the loader's check, worded for the command line's --param (a usage error, exit 2)
+    unknown, missing = query.parameter_gaps(params)
     if unknown:
         raise InvalidInput(
             f"query {name}: unknown parameter {unknown[0]!r}; it takes "
             + (", ".join(declared) or "no parameters")
         )
-    missing = [p.name for p in query.parameters if p.required and p.name not in params]
     if missing:
         raise InvalidInput(
             f"query {name}: missing --param {missing[0]}=VALUE ({declared[missing[0]].description})"
