@@ -108,6 +108,29 @@ class Record:
     digest: str | None
 
 
+@dataclass(frozen=True)
+class PreparedRecord:
+    """An evaluation made ready for the audit store, without its place in the hash chain:
+    its provenance graph, input and result as N-Triples text. Plain data, so a worker
+    process can prepare it and the one process that writes the store append it."""
+
+    evaluation_id: str
+    knowledge_digest: str
+    ntriples: str
+
+
+def prepare_record(evaluation: Evaluation, kb: KnowledgeBase) -> PreparedRecord:
+    """The record of an evaluation as the store keeps it, before the chain fields."""
+    g = ox.NamedNode(str(evaluation_iri(evaluation.evaluation_id)))
+    data = provenance_graph(evaluation, kb).serialize(format="nt", encoding="utf-8")
+    extra = [
+        ox.Triple(g, INPUT_JSON, ox.Literal(canonical_json(evaluation.case))),
+        ox.Triple(g, RESULT_JSON, ox.Literal(canonical_json(evaluation.result))),
+    ]
+    text = data.decode("utf-8") + "".join(f"{t} .\n" for t in extra)
+    return PreparedRecord(evaluation.evaluation_id, kb.digest, text)
+
+
 class AuditStore:
     """An open audit store (use `open_store`)."""
 
@@ -163,20 +186,28 @@ class AuditStore:
     def add(self, evaluation: Evaluation, kb: KnowledgeBase) -> str:
         """Write one evaluation (provenance, input, result, chain) in one transaction;
         return its record digest."""
+        return self.append(prepare_record(evaluation, kb), kb)
+
+    def append(self, record: PreparedRecord, kb: KnowledgeBase) -> str:
+        """Write one prepared record (prepare_record, possibly made in another process)
+        with its place in the hash chain, in one transaction; return its record digest.
+        The knowledge version the record names must be `kb`."""
+        if record.knowledge_digest != kb.digest:
+            raise CmlkbError(
+                f"evaluation {record.evaluation_id} was made with knowledge "
+                f"{record.knowledge_digest}, not the {kb.digest} being stored"
+            )
         self.add_knowledge(kb)
-        g = ox.NamedNode(str(evaluation_iri(evaluation.evaluation_id)))
+        g = ox.NamedNode(str(evaluation_iri(record.evaluation_id)))
         if self.store.contains_named_graph(g):
-            raise CmlkbError(f"evaluation {evaluation.evaluation_id} is already stored")
-        data = provenance_graph(evaluation, kb).serialize(format="nt", encoding="utf-8")
+            raise CmlkbError(f"evaluation {record.evaluation_id} is already stored")
         triples = [
             ox.Triple(t.subject, t.predicate, t.object)
-            for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+            for t in ox.parse(record.ntriples, format=ox.RdfFormat.N_TRIPLES)
         ]
         sequence, previous = self.head()
         sequence += 1
         triples += [
-            ox.Triple(g, INPUT_JSON, ox.Literal(canonical_json(evaluation.case))),
-            ox.Triple(g, RESULT_JSON, ox.Literal(canonical_json(evaluation.result))),
             ox.Triple(g, SEQUENCE, ox.Literal(str(sequence), datatype=XSD_INTEGER)),
             ox.Triple(g, PREVIOUS, ox.Literal(previous)),
         ]
@@ -336,9 +367,11 @@ __all__ = [
     "ENV_VAR",
     "GENESIS",
     "AuditStore",
+    "PreparedRecord",
     "Record",
     "memory_store",
     "open_store",
+    "prepare_record",
     "record_digest",
     "store_path",
 ]
