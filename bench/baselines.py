@@ -30,35 +30,41 @@ The three ways:
 (a) `python_slice`: plain functions over the normalised case dict and those tables, the
     "hand-coded-Python limit" (what the slice costs with no engine at all);
 (b) `OwlBaseline`: owlready2 and the HermiT reasoner (Java 17; Pellet does not run on it,
-    engine notes C3/C6). A case, its results and the pairs (earlier result, latest result)
-    are individuals with data values (months on therapy, IS % on the facts.yaml scale,
-    months between the two results of a pair, the transcript, detected variants); each
-    milestone band is a defined class (data-range restrictions on months and value), its
-    category a superclass, a confirmed band a defined class of pairs, and the exclusion of
-    each drug a defined class of cases (a detected variant or compound member in the set
-    the statements give). HermiT realises the individuals; Python only reads back the
-    inferred types and takes the worst category. Python computes the data values (as
-    cmlkb's case facts do): which result is the latest, whether it is on the current
-    therapy, months and scaled values. OWL cannot compare two individuals' values (no
-    SWRL built-ins in HermiT), hence the pair individuals with their month gap. Every
-    reasoner call starts a JVM: timed one case per call and all cases in one call.
+    engine notes C3/C6). A case, its results, its detected variants (typed by a class per
+    mutation code) and the pairs (earlier result, latest result) are individuals; results
+    carry data values (months on therapy and IS % on the facts.yaml scales, latest, on
+    the current therapy), a pair the months between its two results. Each milestone band
+    is a defined class (data-range restrictions on months and value) under its category
+    class, a confirmed band a defined class of pairs, and the exclusion of each drug a
+    defined class of cases (`has_variant some (Variant-T315I or ...)`). HermiT realises
+    the individuals; Python reads back the inferred types and takes the worst category.
+    Python computes the data values, as cmlkb's case facts do (which result is the
+    latest, on which therapy, months and scaled values); OWL cannot compare the values of
+    two individuals (HermiT has no SWRL built-ins), hence the pairs and their month gap.
+    Every reasoner call starts a JVM: timed with one call per case and with all of N
+    cases in one call. Modelling notes (measured on 100 cases): variants as string values
+    in a data enumeration made HermiT about 3x slower than typed individuals, and general
+    class axioms instead of defined classes were slower still. HermiT's time for one call
+    grows faster than N (about 4 s at 100 cases, 14-18 s at 200, 98 s at 400 on the
+    development machine), so the batched figure is best around N = 100.
 (c) cmlkb itself: `cmlkb.pipeline.evaluate_case`, which computes the whole result (every
-    drug reason, resistance, testing, options, actions, provenance records), far more
+    drug reason, resistance, testing, options, actions, the derivation records), far more
     than the slice; `measure` reports its derivations per case.
 
 `agreement(kb, cases)` lists every case where (a) or (b) differs from cmlkb;
 `measure(kb, cases)` returns ms/case of each (after checking agreement).
-Usage: python bench/baselines.py [N] [--seed S] [--owl-per-case 10] [--owl-batch 50 200].
+Usage: python bench/baselines.py [N] [--seed S] [--owl-per-case 10] [--owl-batch 100 200].
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import time
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
@@ -127,11 +133,8 @@ class Tables:
     is_scale: int
     months_scale: int
     unbounded: int
-    ranks: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def confirm_bands(self) -> tuple[Band, ...]:
-        return tuple(b for b in self.bands if b.confirm)
+    ranks: dict[str, int]  # category code -> severity rank (the worst is the highest)
+    confirm_bands: tuple[Band, ...]  # the bands that need a confirmation
 
 
 def tables(kb: KnowledgeBase, selection: dict[str, str] | None = None) -> Tables:
@@ -193,6 +196,7 @@ def tables(kb: KnowledgeBase, selection: dict[str, str] | None = None) -> Tables
         months_scale=schema.scales["months"],
         unbounded=schema.unbounded,
         ranks=ranks,
+        confirm_bands=tuple(b for b in bands if b.confirm),
     )
 
 
@@ -222,6 +226,9 @@ class Shaped:
     compound_members: tuple[str, ...]
 
 
+_MONTH_NUM, _MONTH_DEN = DAYS_PER_MONTH.as_integer_ratio()  # a month is 487/16 days
+
+
 def _day(iso: str) -> int:
     return date.fromisoformat(iso).toordinal()
 
@@ -229,7 +236,6 @@ def _day(iso: str) -> int:
 def shape(case: dict[str, Any], t: Tables) -> Shaped:
     """The case's results, transcript and variants on the scales of rules/facts.yaml,
     rounded up as cmlkb's case facts round them (so a value on a threshold stays on it)."""
-    per_month_num, per_month_den = DAYS_PER_MONTH.as_integer_ratio()  # 487/16 days
     therapies = case["therapies"]
     assessed = _day(case["assessed_on"])
     starts = [_day(x["start"]) for x in therapies]
@@ -248,7 +254,7 @@ def shape(case: dict[str, Any], t: Tables) -> Shaped:
                 on = i
         if current >= 0:
             # months x scale, rounded up: ceil(days * den * scale / num)
-            months = -((-(d - starts[current]) * per_month_den * t.months_scale) // per_month_num)
+            months = -((-(d - starts[current]) * _MONTH_DEN * t.months_scale) // _MONTH_NUM)
         else:
             months = -1
         if r.get("undetectable", False):
@@ -340,8 +346,6 @@ def cmlkb_slice(result: dict[str, Any]) -> Slice:
 
 
 def _java() -> str:
-    import shutil
-
     java = shutil.which("java")
     if java is None:
         raise BaselineUnsupported("no `java` on PATH: HermiT cannot run")
@@ -607,7 +611,7 @@ def measure(
     cases: list[dict[str, Any]],
     selection: dict[str, str] | None = None,
     owl_per_case: int = 10,
-    owl_batches: tuple[int, ...] = (50, 200),
+    owl_batches: tuple[int, ...] = (100, 200),
     repeat: int = 3,
     baseline_tables: Tables | None = None,
 ) -> dict[str, Any]:
@@ -724,6 +728,16 @@ def table(m: dict[str, Any]) -> str:
         "|---|---:|---:|---:|",
     ]
     out += [f"| {name} | {n} | {ms:.4g} | {ms / m['cmlkb_ms']:.3g} |" for name, n, ms in rows]
+    out.append("")
+    out += [
+        f"OWL call on {b['n']} cases: building the World {b['build_s']:.2f} s, HermiT "
+        f"{b['reasoner_s']:.2f} s (JVM start included), reading back {b['read_s']:.3f} s."
+        for b in m["owl_batches"]
+    ]
+    out.append(
+        f"Tables from the knowledge facts {m['tables_s'] * 1000:.1f} ms (once); cmlkb's first "
+        f"evaluation (rule compilation) {m['cmlkb_first_s']:.2f} s, not in its ms/case."
+    )
     return "\n".join(out)
 
 
@@ -733,7 +747,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--owl-per-case", type=int, default=10)
     parser.add_argument(
-        "--owl-batch", type=int, nargs="+", default=[50, 200], help="cases per OWL call"
+        "--owl-batch", type=int, nargs="+", default=[100, 200], help="cases per OWL call"
     )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(HERE))
