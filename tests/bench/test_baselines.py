@@ -68,7 +68,10 @@ EDGE: dict[str, tuple[dict[str, Any], str | None]] = {
     "6m-just-above": ({"bcr_abl1": [bcr(6, 1.000001)]}, "warning"),
     "6m-window-start": ({"bcr_abl1": [bcr(4.5, 11.0)]}, "failure"),
     "12m-warning": ({"bcr_abl1": [bcr(12, 0.5)]}, "warning"),
-    "24m-undetectable": ({"bcr_abl1": [bcr(12, 0.05), bcr(24, None, control_copies=52000)]}, "optimal"),
+    "24m-undetectable": (
+        {"bcr_abl1": [bcr(12, 0.05), bcr(24, None, control_copies=52000)]},
+        "optimal",
+    ),
     "before-3m-window": ({"bcr_abl1": [bcr(1, 30.0)]}, None),
     "atypical-transcript": (
         {"diagnosis": {"transcript": "e1a2"}, "bcr_abl1": [bcr(6, 20.0)]},
