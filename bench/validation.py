@@ -93,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.cases} generated cases (seed {args.seed}), one per validate() call, ms/case:")
     for name, ms in layers(kb, inputs, args.repeat).items():
         print(f"  {name:28s} {ms:7.3f}")
-    print("one case with N BCR::ABL1 results (example 01), ms:")
+    print("one case with N BCR::ABL1 results (example 01), ms (us per result):")
+    validator, _ = _validator(kb)
+    shapes = case_shapes(kb.root)
     for dates in ("N", "10"):
         for n in (int(s) for s in args.sizes.split(",")):
             case = sized_case(n, n if dates == "N" else min(10, n))
@@ -102,11 +104,15 @@ def main(argv: list[str] | None = None) -> int:
             def run(case: CaseInput = case, report: dict[str, Any] = report) -> None:
                 report["r"] = validate([case], kb)
 
-            ms = _best(args.repeat, 1, run)
+            total = _best(args.repeat, 1, run)
+            quads = case_rdf(normalise(case.raw, kb), kb).quads  # type: ignore[arg-type]
+            schema = _best(args.repeat, 1, lambda c=case: list(validator.iter_errors(c.raw)))
+            shaped = _best(args.repeat, 1, lambda q=quads: shapes.validate(q))
             warnings = len(report["r"].warnings)
             print(
-                f"  N={n:5d} on {dates:>2s} dates: {ms:9.1f} ms ({ms / n * 1000:6.1f} us/result;"
-                f" {warnings} warnings)"
+                f"  N={n:5d} on {dates:>2s} dates: validate {total:8.1f} ({total / n * 1000:5.0f})"
+                f" | JSON Schema {schema:7.1f} ({schema / n * 1000:4.0f})"
+                f" | case shapes {shaped:7.1f} ({shaped / n * 1000:4.0f}) | {warnings} warnings"
             )
     return 0
 

@@ -3,16 +3,20 @@
 W3C SHACL (https://www.w3.org/TR/shacl/) for the features the case shapes use, and no
 other: node shapes with sh:targetClass; property shapes with an IRI sh:path and the core
 constraints sh:minCount, sh:maxCount, sh:datatype, sh:minInclusive, sh:maxInclusive,
-sh:minExclusive, sh:maxExclusive, sh:in and sh:class; SHACL-SPARQL constraints (sh:sparql
-with sh:select and sh:prefixes) on a node shape; sh:message (with {?var} / {$var}
-templates in SPARQL messages), sh:severity and sh:deactivated.
+sh:minExclusive, sh:maxExclusive, sh:in and sh:class; sh:message, sh:severity and
+sh:deactivated; and SHACL-SPARQL constraints (sh:sparql, with their prefixes declared by
+sh:prefixes) on a node shape, whose messages may name their variables ({?var}).
 
 The shapes file stays the one source of the case constraints: it is read once per
 knowledge root and process (rdflib, at load time) and each shape compiled to a plain
 Python check (core constraints) or kept as its SPARQL text (SPARQL constraints). For each
 case the core constraints run in Python over an index of the case's triples, and each
-SPARQL constraint runs on a pyoxigraph store of them, once per focus node with $this
-pre-bound by substitution (SHACL 5.3.1, pyoxigraph's SEP-0007 substitutions).
+SPARQL constraint runs on a pyoxigraph store of them. SHACL runs a SPARQL constraint once
+per focus node with $this pre-bound (SHACL 5.3.1; pyoxigraph's SEP-0007 substitutions);
+a query whose form guarantees the same solutions when $this is left free (see
+`_once_per_case`) runs once per case instead, its solutions going to their ?this, which
+saves the ~50 us pyoxigraph spends parsing and planning each query and keeps big cases
+linear. Every SPARQL constraint of case.ttl has that form.
 
 A shape that uses anything else (sh:pattern, sh:or, a path expression, a SPARQL
 constraint on a property shape, ...) fails compilation with `ShapesNotSupported`, which
@@ -47,7 +51,6 @@ SHAPES_FILE = Path("ontology") / "shapes" / "case.ttl"
 _RDF_TYPE = ox.NamedNode(str(RDF.type))
 _SUBCLASS_OF = ox.NamedNode(str(RDFS.subClassOf))
 _THIS = ox.Variable("this")
-_RESULT_VARIABLES = ("this", "path", "value")
 
 # What the executor implements, per kind of node of the shapes graph. Non-validating
 # SHACL properties (names, descriptions, order, groups) are allowed and ignored.
@@ -432,6 +435,7 @@ def _run_sparql(
         solutions = data.store.query(constraint.query)
     else:
         solutions = data.store.query(constraint.query, substitutions={_THIS: focus})
+    assert isinstance(solutions, ox.QuerySolutions)  # a SELECT: checked by compilation
     names = [v.value for v in solutions.variables]
     seen: set[tuple[Any, ...]] = set()
     out = []
@@ -612,7 +616,7 @@ class _Compiler:
         return values[0] if values else None
 
     def unsupported(self, node: Node, allowed: set[URIRef], kind: str) -> None:
-        for predicate in sorted(set(self.graph.predicates(node, None))):
+        for predicate in sorted(set(self.graph.predicates(node, None)), key=str):
             if predicate == RDF.type:
                 for cls in self.graph.objects(node, RDF.type):
                     if cls in (RDFS.Class, OWL.Class):
@@ -674,7 +678,7 @@ class _Compiler:
             if node in property_shapes:
                 continue  # compiled with its node shape
             if (node, SH.path, None) in g:
-                self.problem(node, "a property shape with its own target (not under sh:property)")
+                self.problem(node, "a property shape that is not the sh:property of a node shape")
                 continue
             self.unsupported(node, _NODE_SHAPE, "node shape")
             if self.deactivated(node):
