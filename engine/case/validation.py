@@ -10,8 +10,9 @@ was expected:
    vocabulary (mutation names in short or HGVS protein form), naming the closest known
    codes. Then, in Python, compound members must be among the analysis's variants, and
    case ids must be unique across the files.
-3. Shapes (ontology/shapes/case.ttl, SHACL on the case RDF): numeric ranges, date order,
-   at most one open therapy, undetectable results with control copies, and warnings.
+3. Shapes (ontology/shapes/case.ttl, SHACL on the case RDF, run by the executor of
+   cmlkb.case.shapes, compiled once per knowledge root): numeric ranges, date order, at
+   most one open therapy, undetectable results with control copies, and warnings.
 
 Layer 3 runs on every case whose structure is valid (unknown codes do not stop it). Every
 check's message lives in one place: the schema translation below (layer 2) or the shape's
