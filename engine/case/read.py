@@ -15,10 +15,12 @@ import copy
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pyoxigraph as ox
@@ -102,12 +104,19 @@ def load_case_files(paths_: list[Path]) -> list[CaseInput]:
 # --------------------------------------------------------------------------------------
 
 
-def mutation_names(kb: KnowledgeBase) -> dict[str, str]:
-    """Every accepted spelling of each known variant -> its short form (skos:notation).
+_MUTATION_NAMES: dict[int, tuple[KnowledgeBase, Mapping[str, str]]] = {}
+
+
+def mutation_names(kb: KnowledgeBase) -> Mapping[str, str]:
+    """Every accepted spelling of each known variant -> its short form (skos:notation),
+    built once per knowledge base (normalise needs it for every case).
 
     Accepted: the short form (T315I), HGVS protein with one-letter codes (p.T315I) and the
     knowledge base's three-letter form (p.Thr315Ile), each also in the predicted form with
     parentheses (p.(Thr315Ile))."""
+    cached = _MUTATION_NAMES.get(id(kb))
+    if cached is not None and cached[0] is kb:
+        return cached[1]
     names: dict[str, str] = {}
     for term in vocabularies(kb)["mutations"]:
         short = term["code"]
@@ -118,7 +127,8 @@ def mutation_names(kb: KnowledgeBase) -> dict[str, str]:
             names[form] = short
             if form.startswith("p.") and not form.startswith("p.("):
                 names[f"p.({form[2:]})"] = short
-    return names
+    _MUTATION_NAMES[id(kb)] = (kb, MappingProxyType(names))
+    return _MUTATION_NAMES[id(kb)][1]
 
 
 def normalise_mutation(name: str, kb: KnowledgeBase) -> str | None:

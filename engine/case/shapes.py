@@ -401,7 +401,11 @@ class CaseShapes:
                 continue
             for prop in shape.properties:
                 for focus in focus_nodes:
-                    values = data.objects.get((focus, prop.path), [])
+                    values = data.objects.get((focus, prop.path))
+                    if values is None:
+                        if not prop.min_count:
+                            continue  # nothing to check: no value, none required
+                        values = []
                     for component, value in prop.failures(values, data):
                         results.append(
                             ShapeResult(
