@@ -15,17 +15,20 @@ import copy
 import hashlib
 import json
 import re
-import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-from rdflib import RDF, Graph, URIRef
+import pyoxigraph as ox
+from rdflib import RDF, XSD, BNode, Graph, Literal, URIRef
 
+from cmlkb.errors import CmlkbError
 from cmlkb.knowledge.base import KnowledgeBase
-from cmlkb.knowledge.namespaces import CML, case_iri, case_path_parts, is_case_iri
+from cmlkb.knowledge.namespaces import CML, case_iri, case_path_parts
 from cmlkb.knowledge.vocab import vocabularies
 
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -101,12 +104,19 @@ def load_case_files(paths_: list[Path]) -> list[CaseInput]:
 # --------------------------------------------------------------------------------------
 
 
-def mutation_names(kb: KnowledgeBase) -> dict[str, str]:
-    """Every accepted spelling of each known variant -> its short form (skos:notation).
+_MUTATION_NAMES: dict[int, tuple[KnowledgeBase, Mapping[str, str]]] = {}
+
+
+def mutation_names(kb: KnowledgeBase) -> Mapping[str, str]:
+    """Every accepted spelling of each known variant -> its short form (skos:notation),
+    built once per knowledge base (normalise needs it for every case).
 
     Accepted: the short form (T315I), HGVS protein with one-letter codes (p.T315I) and the
     knowledge base's three-letter form (p.Thr315Ile), each also in the predicted form with
     parentheses (p.(Thr315Ile))."""
+    cached = _MUTATION_NAMES.get(id(kb))
+    if cached is not None and cached[0] is kb:
+        return cached[1]
     names: dict[str, str] = {}
     for term in vocabularies(kb)["mutations"]:
         short = term["code"]
@@ -117,7 +127,8 @@ def mutation_names(kb: KnowledgeBase) -> dict[str, str]:
             names[form] = short
             if form.startswith("p.") and not form.startswith("p.("):
                 names[f"p.({form[2:]})"] = short
-    return names
+    _MUTATION_NAMES[id(kb)] = (kb, MappingProxyType(names))
+    return _MUTATION_NAMES[id(kb)][1]
 
 
 def normalise_mutation(name: str, kb: KnowledgeBase) -> str | None:
@@ -218,12 +229,16 @@ def context(root: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))["@context"]
 
 
+def _prefixes(ctx: dict[str, Any]) -> dict[str, str]:
+    return {k: v for k, v in ctx.items() if isinstance(v, str) and v.endswith(("#", "/"))}
+
+
 @cache
 def property_keys(root: Path) -> dict[URIRef, str]:
     """Ontology property IRI -> case JSON key (the inverse of the context under `root`).
     Keys sharing a property (abnormalities) map to the first one listed."""
     ctx = context(root)
-    prefixes = {k: v for k, v in ctx.items() if isinstance(v, str) and v.endswith(("#", "/"))}
+    prefixes = _prefixes(ctx)
     inverse: dict[URIRef, str] = {}
     for key, term in ctx.items():
         if key.startswith("@") or not isinstance(term, dict):
@@ -247,33 +262,45 @@ def _lexical(number: Decimal | int) -> str:
     return format(d, "f")
 
 
-def _as_jsonld(
-    value: Any,
-    case_id: str,
-    parts: list[str | int],
-    iris: dict[str, URIRef] | None = None,
-) -> Any:
-    """The case with an @id on every object and numbers as decimal lexical forms; the
-    compound lists (lists of lists) become JSON-LD lists. Each object's IRI is also put
-    in `iris` under its JSON path, when given."""
+# The one key whose value is a list of lists (compound mutations): each inner list is an
+# RDF list (a JSON-LD @list), the outer list a set of them.
+_LIST_OF_LISTS = "compound"
+
+
+def _jsonld_value(value: Any, case_id: str, parts: list[str | int]) -> Any:
     if isinstance(value, dict):
-        iri = iri_of(case_id, parts)
-        if iris is not None:
-            iris[format_path(parts)] = iri
-        out: dict[str, Any] = {"@id": str(iri)}
+        out: dict[str, Any] = {"@id": str(iri_of(case_id, parts))}
         for key, item in value.items():
-            if key == "compound" and isinstance(item, list):
+            if key == _LIST_OF_LISTS and isinstance(item, list):
                 out[key] = [{"@list": group} for group in item]
             else:
-                out[key] = _as_jsonld(item, case_id, [*parts, key], iris)
+                out[key] = _jsonld_value(item, case_id, [*parts, key])
         return out
     if isinstance(value, list):
-        return [_as_jsonld(item, case_id, [*parts, n], iris) for n, item in enumerate(value)]
+        return [_jsonld_value(item, case_id, [*parts, n]) for n, item in enumerate(value)]
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
-    if isinstance(value, int | Decimal):
-        return _lexical(value)
+    if isinstance(value, int | Decimal | float):
+        return _lexical(_decimal(value))
     return value
+
+
+def _decimal(number: int | Decimal | float) -> Decimal:
+    """A JSON number as a Decimal (a float from a Python caller by its shortest repr, so
+    15.0 is 15.0, not a binary fraction)."""
+    return Decimal(repr(number)) if isinstance(number, float) else Decimal(number)
+
+
+def jsonld_document(normalised: dict[str, Any], root: Path) -> dict[str, Any]:
+    """The case as a JSON-LD document: an @id on every object (its case IRI), numbers as
+    decimal lexical forms, the compound lists as JSON-LD lists, the context of `root`
+    inline. This is what the case means as RDF; case_rdf builds the same triples (plus
+    the range types) without a JSON-LD processor (tests/validation/test_rdf_mapping.py
+    proves it with rdflib's)."""
+    document = _jsonld_value(normalised, str(normalised["id"]), [])
+    document["@context"] = context(root)
+    document["@type"] = "Case"
+    return document
 
 
 _RANGES: dict[int, tuple[KnowledgeBase, dict[URIRef, URIRef]]] = {}
@@ -295,14 +322,203 @@ def _property_ranges(kb: KnowledgeBase) -> dict[URIRef, URIRef]:
     return ranges
 
 
+XSD_STRING = ox.NamedNode(f"{XSD}string")
+XSD_BOOLEAN = ox.NamedNode(f"{XSD}boolean")
+_RDF_TYPE = ox.NamedNode(str(RDF.type))
+_RDF_FIRST = ox.NamedNode(str(RDF.first))
+_RDF_REST = ox.NamedNode(str(RDF.rest))
+_RDF_NIL = ox.NamedNode(str(RDF.nil))
+
+
+@dataclass(frozen=True)
+class _Term:
+    """A key of the case format as the JSON-LD context defines it: the property, the
+    datatype its text values get (@type), and the class of the nodes it reaches (the
+    property's rdfs:range, typing each object of the case)."""
+
+    predicate: ox.NamedNode
+    datatype: ox.NamedNode | None
+    node_class: ox.NamedNode | None
+
+
+# The term definition keys and values the builder implements; a context using anything
+# else is refused rather than mapped differently from a JSON-LD processor.
+_TERM_KEYS = {"@id", "@type", "@container"}
+_CONTAINERS = {"@set"}
+_CONTEXT_KEYWORDS = {"@version": 1.1, "@protected": True}
+
+
+@cache
+def _context_terms(root: Path) -> tuple[dict[str, tuple[str, str | None]], str]:
+    """The context of `root` compiled: JSON key -> (property IRI, datatype IRI or None), and
+    the IRI of the term `Case` (the case node's type)."""
+    ctx = context(root)
+    prefixes = _prefixes(ctx)
+
+    def expand(value: str) -> str:
+        prefix, sep, local = value.partition(":")
+        if sep and prefix in prefixes:
+            return prefixes[prefix] + local
+        if not sep or not local.startswith("//"):
+            raise CmlkbError(
+                f"ontology/case.context.jsonld: {value!r} is neither a full IRI nor a "
+                "prefixed name with a prefix of the context"
+            )
+        return value
+
+    terms: dict[str, tuple[str, str | None]] = {}
+    case_class = ""
+    for key, term in ctx.items():
+        if key.startswith("@") and key not in _CONTEXT_KEYWORDS:
+            raise CmlkbError(
+                f"ontology/case.context.jsonld: the case RDF mapping does not implement {key}"
+            )
+        if key in _CONTEXT_KEYWORDS:
+            if term != _CONTEXT_KEYWORDS[key]:
+                raise CmlkbError(
+                    f"ontology/case.context.jsonld: {key} {term!r} is not implemented by the "
+                    f"case RDF mapping (expected {_CONTEXT_KEYWORDS[key]!r})"
+                )
+            continue
+        if key in prefixes:
+            continue
+        if isinstance(term, str) and key == "Case":
+            case_class = expand(term)
+            continue
+        unsupported = (
+            [f"a term {key!r} that is not an object"]
+            if not isinstance(term, dict)
+            else [f"{k} in the term {key!r}" for k in sorted(set(term) - _TERM_KEYS)]
+        )
+        if isinstance(term, dict):
+            container = term.get("@container")
+            if container is not None and container not in _CONTAINERS:
+                unsupported.append(f"@container {container!r} in the term {key!r}")
+            datatype = term.get("@type")
+            if datatype is not None and (not isinstance(datatype, str) or datatype[0] == "@"):
+                unsupported.append(f"@type {datatype!r} in the term {key!r}")
+        if unsupported:
+            raise CmlkbError(
+                "ontology/case.context.jsonld: the case RDF mapping does not implement "
+                + "; ".join(unsupported)
+            )
+        datatype = term.get("@type")
+        terms[key] = (expand(term["@id"]), expand(datatype) if datatype else None)
+    if not case_class:
+        raise CmlkbError("ontology/case.context.jsonld: no term Case (the case node's type)")
+    return terms, case_class
+
+
+_MAPPINGS: dict[int, tuple[KnowledgeBase, dict[str, _Term], ox.NamedNode]] = {}
+
+
+def _mapping(kb: KnowledgeBase) -> tuple[dict[str, _Term], ox.NamedNode]:
+    """The case format's terms with the range class of each property, once per knowledge
+    base."""
+    cached = _MAPPINGS.get(id(kb))
+    if cached is not None and cached[0] is kb:
+        return cached[1], cached[2]
+    terms, case_class = _context_terms(kb.root)
+    ranges = _property_ranges(kb)
+    mapping = {
+        key: _Term(
+            ox.NamedNode(prop),
+            ox.NamedNode(datatype) if datatype else None,
+            ox.NamedNode(str(ranges[URIRef(prop)])) if URIRef(prop) in ranges else None,
+        )
+        for key, (prop, datatype) in terms.items()
+    }
+    _MAPPINGS[id(kb)] = (kb, mapping, ox.NamedNode(case_class))
+    return mapping, ox.NamedNode(case_class)
+
+
+class _Builder:
+    """The triples of one case, as a JSON-LD 1.1 processor makes them from
+    `jsonld_document` (objects -> their IRI nodes, text -> literals typed by the term's
+    @type, true/false -> xsd:boolean, numbers -> decimal lexical forms, null and unknown
+    keys dropped, nested arrays flattened, compound groups -> RDF lists), plus the range
+    type of every object."""
+
+    def __init__(self, case_id: str, terms: dict[str, _Term]) -> None:
+        self.case_id = case_id
+        self.terms = terms
+        self.quads: dict[ox.Quad, None] = {}  # an ordered set
+        self.iris: dict[str, URIRef] = {}
+
+    def add(self, subject: Any, predicate: ox.NamedNode, obj: Any) -> None:
+        self.quads[ox.Quad(subject, predicate, obj)] = None
+
+    def node(self, value: dict[str, Any], parts: list[str | int]) -> ox.NamedNode:
+        iri = iri_of(self.case_id, parts)
+        self.iris[format_path(parts)] = iri
+        subject = ox.NamedNode(iri)
+        for key, item in value.items():
+            term = self.terms.get(key)
+            if term is None:
+                continue
+            if key == _LIST_OF_LISTS and isinstance(item, list):
+                for group in item:
+                    self.add(subject, term.predicate, self.rdf_list(term, group))
+            else:
+                self.values(subject, term, item, [*parts, key])
+        return subject
+
+    def values(self, subject: Any, term: _Term, value: Any, parts: list[str | int]) -> None:
+        if isinstance(value, list):
+            for n, item in enumerate(value):
+                self.values(subject, term, item, [*parts, n])
+            return
+        obj = self.object(term, value, parts)
+        if obj is not None:
+            self.add(subject, term.predicate, obj)
+
+    def object(self, term: _Term, value: Any, parts: list[str | int]) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            child = self.node(value, parts)
+            if term.node_class is not None:
+                self.add(child, _RDF_TYPE, term.node_class)
+            return child
+        if isinstance(value, bool):
+            return ox.Literal("true" if value else "false", datatype=term.datatype or XSD_BOOLEAN)
+        if isinstance(value, int | Decimal | float):
+            value = _lexical(_decimal(value))
+        if isinstance(value, str):
+            return ox.Literal(value, datatype=term.datatype) if term.datatype else ox.Literal(value)
+        raise TypeError(f"{format_path(parts)}: {type(value).__name__} is not a JSON value")
+
+    def rdf_list(self, term: _Term, group: Any) -> Any:
+        items = [
+            obj
+            for item in (group if isinstance(group, list) else [group])
+            if (obj := self.list_item(term, item)) is not None
+        ]
+        head: Any = _RDF_NIL
+        for obj in reversed(items):
+            cell = ox.BlankNode()
+            self.add(cell, _RDF_FIRST, obj)
+            self.add(cell, _RDF_REST, head)
+            head = cell
+        return head
+
+    def list_item(self, term: _Term, item: Any) -> Any:
+        """A member of a compound group: kept as the JSON-LD document keeps it (not given
+        an @id; the schema allows only mutation names here)."""
+        if isinstance(item, dict | list):
+            raise TypeError("a compound group holds mutation names only")
+        return self.object(term, item, [])
+
+
 @dataclass
 class CaseRDF:
-    """A case as RDF, built once by the validation (SHACL runs on `graph`) and kept with the
-    validated case, so that provenance reuses it: `iris` maps the JSON path of every object
-    of the case (format_path form, '' for the case itself) to its IRI."""
+    """A case as RDF, built once by the validation (the case shapes run on `quads`) and
+    kept with the validated case, so that provenance reuses it: `quads` are the triples of
+    the case (pyoxigraph quads in the default graph), `iris` maps the JSON path of every
+    object of the case (format_path form, '' for the case itself) to its IRI."""
 
     case_id: str
-    graph: Graph
+    quads: list[ox.Quad]
     iris: dict[str, URIRef]
 
     def iri(self, json_path: str) -> URIRef:
@@ -310,31 +526,62 @@ class CaseRDF:
         found = self.iris.get(json_path)
         return found if found is not None else iri_of(self.case_id, json_path)
 
+    @cached_property
+    def graph(self) -> Graph:
+        """The same triples as an rdflib graph (built on first use, for callers that
+        work with rdflib)."""
+        graph = Graph()
+        graph.bind("cml", CML)
+        for quad in self.quads:
+            graph.add(
+                (rdflib_term(quad.subject), rdflib_term(quad.predicate), rdflib_term(quad.object))
+            )
+        return graph
+
+
+def rdflib_term(term: Any) -> Any:
+    """A pyoxigraph term as the rdflib term a JSON-LD or Turtle parser would make (an
+    xsd:string literal as a plain one)."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    if term.datatype == XSD_STRING:
+        return Literal(term.value)
+    return Literal(term.value, datatype=URIRef(term.datatype.value))
+
+
+def oxigraph_term(term: Any) -> Any:
+    """An rdflib term as a pyoxigraph term (the lexical form of a literal kept)."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"{term!r} is not an RDF term")
+
 
 def case_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> CaseRDF:
-    """The case as RDF through the JSON-LD context, with the IRI of each of its objects.
-    Each node is typed by the rdfs:range of the property that reaches it (cml:therapy ->
-    cml:Therapy); the case node is a cml:Case."""
-    case_id = str(normalised["id"])
-    iris: dict[str, URIRef] = {}
-    document = _as_jsonld(normalised, case_id, [], iris)
-    document["@context"] = context(kb.root)
-    document["@type"] = "Case"
-    graph = Graph()
-    with warnings.catch_warnings():  # rdflib's JSON-LD parser uses its own deprecated class
-        warnings.simplefilter("ignore", DeprecationWarning)
-        graph.parse(data=json.dumps(document), format="json-ld")
-    ranges = _property_ranges(kb)
-    for _subject, prop, obj in list(graph):
-        rng = ranges.get(prop) if isinstance(prop, URIRef) else None
-        if rng is not None and isinstance(obj, URIRef) and is_case_iri(obj):
-            graph.add((obj, RDF.type, rng))
-    graph.bind("cml", CML)
-    return CaseRDF(case_id, graph, iris)
+    """The case as RDF (the triples of `jsonld_document` under the JSON-LD context), with
+    the IRI of each of its objects. Each node is typed by the rdfs:range of the property
+    that reaches it (cml:therapy -> cml:Therapy); the case node is a cml:Case. Built
+    straight from the JSON (no JSON-LD processor, no rdflib): about 0.1 ms a case."""
+    terms, case_class = _mapping(kb)
+    builder = _Builder(str(normalised["id"]), terms)
+    root = builder.node(normalised, [])
+    builder.add(root, _RDF_TYPE, case_class)
+    return CaseRDF(builder.case_id, list(builder.quads), builder.iris)
 
 
 def to_rdf(normalised: dict[str, Any], kb: KnowledgeBase) -> Graph:
-    """The case as RDF (the graph of case_rdf)."""
+    """The case as an rdflib graph (the triples of case_rdf)."""
     return case_rdf(normalised, kb).graph
 
 

@@ -10,8 +10,9 @@ was expected:
    vocabulary (mutation names in short or HGVS protein form), naming the closest known
    codes. Then, in Python, compound members must be among the analysis's variants, and
    case ids must be unique across the files.
-3. Shapes (ontology/shapes/case.ttl, SHACL on the case RDF): numeric ranges, date order,
-   at most one open therapy, undetectable results with control copies, and warnings.
+3. Shapes (ontology/shapes/case.ttl, SHACL on the case RDF, run by the executor of
+   cmlkb.case.shapes, compiled once per knowledge root): numeric ranges, date order, at
+   most one open therapy, undetectable results with control copies, and warnings.
 
 Layer 3 runs on every case whose structure is valid (unknown codes do not stop it). Every
 check's message lives in one place: the schema translation below (layer 2) or the shape's
@@ -27,23 +28,27 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import jsonschema
+import pyoxigraph as ox
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
-from rdflib import Graph, Literal, URIRef
+from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
-from rdflib.plugins.sparql import prepareQuery
 
 from cmlkb.case.read import (
+    XSD_STRING,
     CaseInput,
     CaseRDF,
     case_rdf,
     format_path,
     mutation_names,
     normalise,
+    oxigraph_term,
     property_keys,
+    rdflib_term,
 )
+from cmlkb.case.shapes import ShapeResult, case_shapes
 from cmlkb.knowledge.base import KnowledgeBase
 from cmlkb.knowledge.namespaces import case_id_of, case_path_parts
 from cmlkb.knowledge.vocab import VOCABULARY_CLASSES, codes
@@ -312,79 +317,70 @@ def _compound_problems(case: CaseInput, normalised: dict[str, Any], known: set[s
 # --------------------------------------------------------------------------------------
 
 
-@cache
-def case_shapes(root: Path) -> Graph:
-    """The case shapes under the knowledge root `root`, parsed once per root (each pyshacl
-    call gets a copy)."""
-    return Graph().parse(root / "ontology" / "shapes" / "case.ttl", format="turtle")
-
-
-def _copy(graph: Graph) -> Graph:
-    out = Graph()
-    for prefix, ns in graph.namespaces():
-        out.bind(prefix, ns, override=True)
-    for triple in graph:
-        out.add(triple)
-    return out
-
-
-class _PreparedQueries(Graph):
-    """A data graph that parses each SPARQL text once per process. pySHACL re-parses a
-    SPARQL constraint's text for every focus node (about 20 ms each with rdflib's parser),
-    which made six cases take seconds; the prepared query gives the same results."""
-
-    _prepared: ClassVar[dict[str, Any]] = {}
-
-    def query(self, query_object: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(query_object, str):
-            prepared = self._prepared.get(query_object)
-            if prepared is None:
-                prepared = self._prepared[query_object] = prepareQuery(query_object)
-            query_object = prepared
-        return super().query(query_object, *args, **kwargs)
-
-
 def _shacl(data: Graph, root: Path) -> Graph:
-    from pyshacl import validate as shacl_validate  # imported on first use: it is slow
-
-    graph = _PreparedQueries()
-    graph += data
-    _, results, _ = shacl_validate(
-        graph, shacl_graph=_copy(case_shapes(root)), inference="none", advanced=False
+    """The case shapes of `root` on case RDF given as an rdflib graph (an integrator's, or
+    a test's), as a SHACL validation report graph (sh:ValidationResult nodes with
+    sh:focusNode, sh:resultPath, sh:value, sh:resultSeverity, sh:resultMessage,
+    sh:sourceShape)."""
+    quads = [ox.Quad(*(oxigraph_term(t) for t in triple)) for triple in data]
+    report = Graph()
+    report.bind("sh", SH)
+    node = BNode()
+    results = case_shapes(root).validate(quads)
+    report.add((node, RDF.type, SH.ValidationReport))
+    report.add(
+        (node, SH.conforms, Literal(not any(r.severity == str(SH.Violation) for r in results)))
     )
-    return results
+    for result in results:
+        item = BNode()
+        report.add((node, SH.result, item))
+        report.add((item, RDF.type, SH.ValidationResult))
+        report.add((item, SH.sourceShape, result.source_shape))
+        if result.source_constraint is not None:
+            report.add((item, SH.sourceConstraint, result.source_constraint))
+        report.add((item, SH.sourceConstraintComponent, URIRef(result.component)))
+        report.add((item, SH.focusNode, rdflib_term(result.focus)))
+        if result.path is not None:
+            report.add((item, SH.resultPath, rdflib_term(result.path)))
+        if result.value is not None:
+            report.add((item, SH.value, rdflib_term(result.value)))
+        report.add((item, SH.resultSeverity, URIRef(result.severity)))
+        report.add((item, SH.resultMessage, Literal(result.message)))
+    return report
 
 
-def _shape_problems(results: Graph, sources: dict[str, CaseInput], root: Path) -> list[Problem]:
+def _found(value: Any) -> str:
+    """What a shape result found, for 'found ...': a literal's lexical form (text quoted),
+    'nothing' for a missing value or a node."""
+    if not isinstance(value, ox.Literal):
+        return "nothing"
+    if value.language or value.datatype == XSD_STRING:
+        return describe(value.value)
+    return value.value
+
+
+def _shape_problems(results: list[ShapeResult], case: CaseInput, root: Path) -> list[Problem]:
+    """Problems of one case from its shape results: the JSON path from the focus node's
+    IRI and the result path, what was found, and the shape's message as what is expected.
+    Results on nodes that are not the case's (a blank node of a compound list) are left
+    out."""
     keys = property_keys(root)
     out = []
-    for result in results.subjects(SH.resultSeverity, None):
-        focus = results.value(result, SH.focusNode)
-        if not isinstance(focus, URIRef):
+    for result in results:
+        focus = result.focus
+        if not isinstance(focus, ox.NamedNode) or case_id_of(focus.value) != case.case_id:
             continue
-        case = sources.get(case_id_of(focus))
-        if case is None:
-            continue
-        parts = case_path_parts(focus)
-        prop = results.value(result, SH.resultPath)
-        if isinstance(prop, URIRef) and prop in keys:
-            parts.append(keys[prop])
-        value = results.value(result, SH.value)
-        found = describe(str(value)) if isinstance(value, Literal) else "nothing"
-        if isinstance(value, Literal) and value.datatype is not None:
-            found = str(value)
-        message = results.value(result, SH.resultMessage)
-        severity = results.value(result, SH.resultSeverity)
-        out.append(
-            _problem(
-                case,
-                format_path(parts),
-                found,
-                str(message) if message else "a value that satisfies the case shapes",
-                "violation" if severity == SH.Violation else "warning",
-            )
-        )
-    return sorted(out, key=lambda p: (p.source, p.severity != "violation", p.path))
+        parts = case_path_parts(focus.value)
+        if result.path is not None:
+            key = keys.get(URIRef(result.path.value))
+            if key is not None:
+                parts.append(key)
+        severity = "violation" if result.severity == str(SH.Violation) else "warning"
+        expected = result.message or "a value that satisfies the case shapes"
+        out.append(_problem(case, format_path(parts), _found(result.value), expected, severity))
+    return sorted(
+        out, key=lambda p: (p.source, p.severity != "violation", p.path, p.expected, p.found)
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -450,16 +446,15 @@ def _validate_shapes(
     kb: KnowledgeBase,
     problems: list[Problem],
 ) -> list[CaseRDF]:
-    """SHACL over the structurally valid cases, one case per run: the cost of a run grows
-    faster than its graph (shapes whose SPARQL scans the whole data graph), so a batch of
-    cases in one graph is slower than the same cases one by one (bench/REPORT.md). Adds
-    the problems to `problems`; returns the RDF of each case (built once, here)."""
+    """The case shapes over each structurally valid case, one case at a time (the shapes
+    are compiled once per knowledge root: cmlkb.case.shapes). Adds the problems to
+    `problems`; returns the RDF of each case (built once, here)."""
+    shapes = case_shapes(kb.root)
     graphs: list[CaseRDF] = []
     for case, normalised in structured:
         rdf = case_rdf(normalised, kb)
         graphs.append(rdf)
-        results = _shacl(rdf.graph, kb.root)
-        problems.extend(_shape_problems(results, {str(normalised["id"]): case}, kb.root))
+        problems.extend(_shape_problems(shapes.validate(rdf.quads), case, kb.root))
     return graphs
 
 

@@ -1,6 +1,6 @@
 """`cmlkb check`: integrity of the knowledge base itself.
 
-Four steps, each reporting `Finding`s graded violation / warning / info:
+Six steps, each reporting `Finding`s graded violation / warning / info:
 
 1. SHACL (ontology/shapes/knowledge.ttl) on the schema + knowledge graph, pyshacl with
    inference 'none' (the schema is in the same graph, so rdfs:subClassOf is visible).
@@ -13,6 +13,8 @@ Four steps, each reporting `Finding`s graded violation / warning / info:
    query file cites the internal curation sheet ("fact sheet 1.2", its register ids
    S1..S28) or says "from memory"; users cannot open that document, so every citation
    names the primary source a reader can.
+6. The case shapes (ontology/shapes/case.ttl) compile: each use of SHACL the case
+   validation does not implement is a violation naming the shape and the feature.
 
 Any violation makes `cmlkb check` exit 1.
 """
@@ -28,6 +30,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, Node, URIRef
 from rdflib.namespace import SH, XSD
 
+from cmlkb.case.shapes import SHAPES_FILE, ShapesNotSupported, compile_shapes, read_shapes
 from cmlkb.errors import CmlkbError
 from cmlkb.knowledge import owl, query_files
 from cmlkb.knowledge.base import KnowledgeBase, knowledge_files, rule_files
@@ -43,7 +46,7 @@ class Finding:
     """One problem found in the knowledge: how bad, by which check, where, and what to do.
 
     severity: 'violation' (must be fixed before release), 'warning' or 'info'.
-    check: 'shacl:<shape>', 'qc:<query file stem>', 'owl', 'rules' or 'citations'.
+    check: 'shacl:<shape>', 'qc:<query file stem>', 'owl', 'rules', 'citations' or 'case-shapes'.
     focus: the offending entity (a prefixed IRI such as drug:dasatinib) or a file.
     message: what is wrong and how to fix it.
     """
@@ -402,6 +405,27 @@ def _relative(path: Path, base: Path) -> str:
 
 
 # ---------------------------------------------------------------------------
+# 6. The case shapes compile
+# ---------------------------------------------------------------------------
+
+
+def case_shape_findings(path: Path) -> list[Finding]:
+    """A violation for each use of SHACL in the case shapes at `path` that the case
+    validation does not implement (cmlkb.case.shapes): without this, a knowledge engineer
+    would learn it only when the first case is validated."""
+    try:
+        compile_shapes(read_shapes(path), path)
+    except ShapesNotSupported as exc:
+        return [
+            Finding("violation", "case-shapes", f"{SHAPES_FILE}: {shape}", what)
+            for shape, what in exc.problems
+        ]
+    except CmlkbError as exc:
+        return [Finding("violation", "case-shapes", str(SHAPES_FILE), str(exc))]
+    return []
+
+
+# ---------------------------------------------------------------------------
 # All together
 # ---------------------------------------------------------------------------
 
@@ -434,6 +458,7 @@ def check_knowledge(
         )
     findings += rule_findings(kb)
     findings += citation_findings(kb, fallback_root)
+    findings += case_shape_findings(_data_file(kb.root, str(SHAPES_FILE), fallback_root))
     return sorted(set(findings), key=_sort_key)
 
 

@@ -6,6 +6,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import rdflib.namespace as ns
 from rdflib import Literal, URIRef
@@ -123,3 +124,97 @@ def test_context_schema_and_ontology_agree(kb) -> None:
     declared = set(kb.graph.subjects(ns.RDF.type, None))
     for prop in property_keys(kb.root):
         assert prop in declared, f"{prop} is used by the context but not declared in cmlkb.ttl"
+
+
+# --------------------------------------------------------------------------------------
+# The case RDF is built without a JSON-LD processor: the same triples as rdflib's
+# --------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).parents[2]
+CASE_FILES = sorted(
+    [p for p in (ROOT / "tests" / "shapes" / "case").glob("*/*.json") if p.name != "expected.json"]
+    + list((ROOT / "examples" / "cases").glob("*.json"))
+)
+
+
+def _rdflib_case_graph(norm, kb):
+    """The case RDF as it was made before case_rdf built it directly: rdflib's JSON-LD
+    parser on jsonld_document, then each case node typed by the range of the property
+    that reaches it."""
+    import warnings
+
+    from rdflib import Graph
+
+    from cmlkb.case.read import _property_ranges, jsonld_document
+    from cmlkb.knowledge.namespaces import is_case_iri
+
+    graph = Graph()
+    with warnings.catch_warnings():  # rdflib's JSON-LD parser uses its own deprecated class
+        warnings.simplefilter("ignore", DeprecationWarning)
+        graph.parse(data=json.dumps(jsonld_document(norm, kb.root)), format="json-ld")
+    ranges = _property_ranges(kb)
+    for _, prop, obj in list(graph):
+        if prop in ranges and isinstance(obj, URIRef) and is_case_iri(obj):
+            graph.add((obj, ns.RDF.type, ranges[prop]))
+    return graph
+
+
+def _generated_inputs(kb):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cmlkb_bench_gen", ROOT / "bench" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.as_inputs(module.generate_cases(kb, 150, 7))
+
+
+def _same_rdf(case, kb) -> None:
+    from rdflib.compare import isomorphic
+
+    from cmlkb.case.read import case_rdf
+
+    norm = normalise(case.raw, kb)
+    rdf = case_rdf(norm, kb)
+    reference = _rdflib_case_graph(norm, kb)
+    assert len(rdf.graph) == len(rdf.quads) == len(reference), case.source
+    assert isomorphic(rdf.graph, reference), case.source
+    # literals of the case's nodes exactly as written (lexical forms, not only values)
+    literals = {
+        (str(s), str(p), o.n3())
+        for s, p, o in reference
+        if isinstance(o, Literal) and isinstance(s, URIRef)
+    }
+    assert literals == {
+        (q.subject.value, q.predicate.value, str(q.object))
+        for q in rdf.quads
+        if isinstance(q.object, ox.Literal) and isinstance(q.subject, ox.NamedNode)
+    }, case.source
+    objects = {format_path(p): iri_of(norm["id"], p) for p in _walk(norm)}
+    assert rdf.iris == objects, case.source
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_case_rdf_is_rdflibs_jsonld_parse(path: Path, kb) -> None:
+    (case,) = load_case_files([path])
+    if not isinstance(case.raw, dict) or not isinstance(case.raw.get("id"), str):
+        pytest.skip("no case object with an id")
+    _same_rdf(case, kb)
+
+
+def test_case_rdf_is_rdflibs_jsonld_parse_on_generated_cases(kb) -> None:
+    for case in _generated_inputs(kb):
+        _same_rdf(case, kb)
+
+
+def test_python_floats_are_mapped_like_json_numbers(kb) -> None:
+    """A case built in Python with floats (not parsed from JSON text) gives the decimal
+    literals its JSON would: 15.0 is "15.0"^^xsd:decimal, never a binary fraction."""
+    from cmlkb.case.read import case_rdf
+
+    [case] = load_case_files([VALID / "full-case.json"])
+    as_json = normalise(case.raw, kb)
+    as_floats = json.loads(json.dumps(as_json, default=float))
+    assert case_rdf(as_floats, kb).graph.value(
+        iri_of("shape-base", "bcr_abl1[0]"), CML.isPercent
+    ) == Literal("15.0", datatype=ns.XSD.decimal)
+    assert set(case_rdf(as_floats, kb).quads) == set(case_rdf(as_json, kb).quads)
