@@ -13,8 +13,8 @@ What it holds:
   `https://w3id.org/cmlkb/knowledge/<hex>` (the knowledge triples) and
   `.../<hex>/files` (the bytes of every file the digest covers, for replay).
 
-One evaluation is written by one `Store.load` call (N-Quads text), which pyoxigraph
-applies in one transaction: a crash or kill during a write leaves no partial evaluation.
+One evaluation is written by one `Store.extend` call, which pyoxigraph applies in one
+transaction: a crash or kill during a write leaves no partial evaluation.
 
 Record digest: sha256 over the sorted N-Triples lines of the evaluation graph without
 its cml:recordDigest triple, then the previous record's digest (GENESIS for the first).
@@ -96,7 +96,9 @@ def _canonical(ntriples: str) -> list[str]:
     `ntriples` is one triple per line with each term as pyoxigraph writes it (prepare_record,
     cmlkb.provenance.graph). A line with no typed or language-tagged literal and no blank
     node is already what the store gives back: IRIs and plain strings are kept as they are.
-    Only the other lines go through a scratch store (loading every line costs ~2 us each)."""
+    Only the other lines go through a scratch store (storing every line costs ~2 us each).
+    They are parsed by `pyoxigraph.parse`, which keeps blank node labels (`Store.load` would
+    give them fresh ones, and the digest would not match the stored triples)."""
     plain: set[str] = set()
     other: list[str] = []
     for line in ntriples.splitlines():
@@ -105,7 +107,7 @@ def _canonical(ntriples: str) -> list[str]:
         elif line:
             plain.add(line)
     scratch = ox.Store()
-    scratch.load("\n".join(other), format=ox.RdfFormat.N_TRIPLES)
+    scratch.extend(ox.parse("\n".join(other), format=ox.RdfFormat.N_TRIPLES))
     plain.update(f"{q.triple} ." for q in scratch)
     return list(plain)
 
@@ -231,8 +233,8 @@ class AuditStore:
         quads.append(f"{ox.Quad(g, RECORD_DIGEST, ox.Literal(digest), g)} .\n")
         quads.append(f"{ox.Triple(g, SEQUENCE, number)} .\n")
         quads.append(f"{ox.Triple(g, RECORD_DIGEST, ox.Literal(digest))} .\n")
-        # one transaction: all of the record or nothing
-        self.store.load("".join(quads), format=ox.RdfFormat.N_QUADS)
+        parsed = list(ox.parse("".join(quads), format=ox.RdfFormat.N_QUADS))  # labels kept
+        self.store.extend(parsed)  # one transaction: all of the record or nothing
         return digest
 
     # ---------------------------------------------------------------- reading
