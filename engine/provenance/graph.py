@@ -494,11 +494,8 @@ def evaluation_graph(evaluation: Evaluation, kb: KnowledgeBase) -> ProvenanceGra
         add(f"{node} {in_evaluation} {ev} .\n")
         add(f"{node} {fact_kind} {_lit(record.kind)} .\n")
         for key, value in record.fact.items():
-            if key == "fid":
-                continue
-            lit = _fact_literal(value)
-            if lit is not None:
-                add(f"{node} {_fact_term(key)} {lit} .\n")
+            if key != "fid" and value is not None:
+                add(node + _field(key, value))
         for n, d in enumerate(record.derivations):
             firing = f"<{iris.firing(record.fid, n)}>"
             rule, rule_lines, rule_source = copies.rule(
@@ -541,6 +538,26 @@ def _fact_term(key: str) -> str:
     if term is None:
         term = _fact_terms[key] = _n(FACT[key])
     return term
+
+
+# " fact:<key> <literal> .\n" per field and text, boolean or integer value: codes and
+# statuses recur in every evaluation. Decimals are not kept (3.5 and 3.50 are equal keys
+# with two lexical forms); the cache is emptied when it grows past _FIELDS_KEPT.
+_fields: dict[tuple[str, type, Any], str] = {}
+_FIELDS_KEPT = 50_000
+
+
+def _field(key: str, value: Any) -> str:
+    """The rest of the line of a derived fact's field, after its subject."""
+    kind = type(value)
+    if kind is str or kind is bool or kind is int:
+        found = _fields.get((key, kind, value))
+        if found is None:
+            if len(_fields) >= _FIELDS_KEPT:
+                _fields.clear()
+            found = _fields[(key, kind, value)] = f" {_fact_term(key)} {_fact_literal(value)} .\n"
+        return found
+    return f" {_fact_term(key)} {_fact_literal(value)} .\n"
 
 
 def _drug_status_conclusions(
