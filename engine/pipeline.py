@@ -20,7 +20,7 @@ from cmlkb.case.validation import format_text, validate
 from cmlkb.errors import InvalidInput
 from cmlkb.knowledge.base import KnowledgeBase
 from cmlkb.knowledge.namespaces import CML
-from cmlkb.provenance.graph import bind_like, provenance_graph
+from cmlkb.provenance.graph import export, provenance_graph
 from cmlkb.provenance.store import AuditStore
 from cmlkb.reasoning.reasoner import infer
 from cmlkb.results.evaluation import Evaluation
@@ -175,13 +175,7 @@ def render(evaluations: list[Evaluation], kb: KnowledgeBase, fmt: str) -> str:
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt in GRAPH_FORMATS:
         # each evaluation's graph is built once (the store may have built it already)
-        graphs = [provenance_graph(e, kb) for e in evaluations]
-        graph = graphs[0]
-        if len(graphs) > 1:  # the cached graphs stay as they are: merge into a new one
-            graph = bind_like(graphs[0])
-            for g in graphs:
-                graph += g
-        return graph.serialize(format="turtle" if fmt == "turtle" else "json-ld")
+        return export([provenance_graph(e, kb) for e in evaluations], fmt)
     if fmt == "patient":
         return "\n\n".join(patient_summary(e, kb) for e in evaluations) + "\n"
     return "\n\n".join(clinician_text(e.result, kb) for e in evaluations) + "\n"

@@ -9,6 +9,8 @@ The knowledge root (the folder with ontology/, rules/ and queries/) is chosen he
 only here: `$CMLKB_HOME` when set (a copy of the knowledge under review, an older
 release), else the checkout beside the package. Every command gets it as
 `args.knowledge_root` and passes it down; no other module reads the environment for it.
+The audit store likewise: `--store`, else `$CMLKB_STORE` when set, as `args.store` (None:
+the store's own default, ./audit-store).
 """
 
 from __future__ import annotations
@@ -48,12 +50,19 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 STORE_HELP = "audit store folder (default: $CMLKB_STORE, else ./audit-store)"
 HOME_VAR = "CMLKB_HOME"
+STORE_VAR = "CMLKB_STORE"
 
 
 def knowledge_root(environ: Mapping[str, str] | None = None) -> Path:
     """The knowledge root of this run: $CMLKB_HOME when set, else the checkout."""
     home = (os.environ if environ is None else environ).get(HOME_VAR)
     return Path(home) if home else default_root()
+
+
+def store_location(flag: str | None, environ: Mapping[str, str] | None = None) -> str | None:
+    """The audit store of this run: --store when given, else $CMLKB_STORE when set, else
+    None (cmlkb.provenance.store's default, ./audit-store)."""
+    return flag or (os.environ if environ is None else environ).get(STORE_VAR) or None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     module_name, function, _ = COMMANDS[args.command]
     args.knowledge_root = knowledge_root()
+    if hasattr(args, "store"):
+        args.store = store_location(args.store)
     try:
         handler = getattr(importlib.import_module(module_name), function)
         return int(handler(args))

@@ -7,6 +7,7 @@ this one; none writes a `https://w3id.org/cmlkb/...` string of its own.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 from rdflib import Graph, Namespace, URIRef
@@ -122,6 +123,43 @@ def rule_iri(rule_id: str, version: str) -> URIRef:
     return URIRef(f"{RULE}{quote(rule_id, safe='')}/v{quote(str(version), safe='')}")
 
 
+@dataclass(frozen=True)
+class ProvenanceIRIs:
+    """The IRIs minted inside the provenance graph of one evaluation, under its evaluation
+    IRI (`evaluation`, the text of evaluation_iri): its derived facts, rule firings and
+    their associations, the final status of each drug and its options. Text, not URIRef:
+    the provenance graph is written as pyoxigraph terms (cmlkb.provenance.graph)."""
+
+    evaluation: str
+
+    def conclusion(self, fid: str) -> str:
+        """A derived fact: eval:<id>/conclusion/<fid> (`fid` is the reasoner's fact id,
+        f<n>, safe in an IRI as it is)."""
+        return f"{self.evaluation}/conclusion/{fid}"
+
+    def firing(self, fid: str, n: int) -> str:
+        """The n-th firing that derived fact `fid`: eval:<id>/firing/<fid>-<n>."""
+        return f"{self.evaluation}/firing/{fid}-{n}"
+
+    def association(self, fid: str, n: int) -> str:
+        """The qualified association (engine, rule) of a firing: <firing>/association."""
+        return f"{self.firing(fid, n)}/association"
+
+    def status(self, drug: str) -> str:
+        """The final status of a drug: eval:<id>/status/<url-quoted drug code>."""
+        return f"{self.evaluation}/status/{quote(drug, safe='')}"
+
+    @property
+    def options(self) -> str:
+        """The evaluation options (guideline editions, classification): eval:<id>/options."""
+        return f"{self.evaluation}/options"
+
+
+def provenance_iris(evaluation_id: str) -> ProvenanceIRIs:
+    """The minter of the IRIs inside the provenance graph of evaluation `evaluation_id`."""
+    return ProvenanceIRIs(str(evaluation_iri(evaluation_id)))
+
+
 __all__ = [
     "BASE",
     "CASE",
@@ -138,6 +176,7 @@ __all__ = [
     "RULE",
     "SRC",
     "STMT",
+    "ProvenanceIRIs",
     "bind_prefixes",
     "case_id_of",
     "case_iri",
@@ -148,5 +187,6 @@ __all__ = [
     "expand",
     "is_case_iri",
     "knowledge_iri",
+    "provenance_iris",
     "rule_iri",
 ]

@@ -17,17 +17,16 @@ from typing import Any
 import pyoxigraph as ox
 
 from cmlkb.errors import InvalidInput
-from cmlkb.knowledge.namespaces import evaluation_iri
 from cmlkb.provenance.graph import provenance_graph
 from cmlkb.provenance.queries import run_query
 
 
 def graph_into(store: Any, evaluation: Any, kb: Any) -> ox.NamedNode:
-
-    g = ox.NamedNode(str(evaluation_iri(evaluation.evaluation_id)))
-    data = provenance_graph(evaluation, kb).serialize(format="nt", encoding="utf-8")
-    store.store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=g)
-    return g
+    """Load the provenance graph of `evaluation` into an AuditStore (an in-memory one for
+    a case file explained without storing it) as the graph eval:<id>; return its name."""
+    graph = provenance_graph(evaluation, kb)
+    store.store.load(graph.ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=graph.name)
+    return graph.name
 
 
 def explanation(

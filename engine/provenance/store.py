@@ -1,7 +1,8 @@
 """The audit store: a persistent, transactional RDF store that needs no server
 (pyoxigraph's on-disk store, RocksDB).
 
-Location: `--store PATH`, else the environment variable CMLKB_STORE, else `./audit-store`.
+Location: the path given (the command line's `--store PATH`, else its environment variable
+CMLKB_STORE: cmlkb.interfaces.cli.store_location), else `./audit-store`.
 
 What it holds:
 - each evaluation as the named graph `eval:<id>`: its provenance (cmlkb.provenance.graph), the
@@ -17,6 +18,9 @@ transaction: a crash or kill during a write leaves no partial evaluation.
 
 Record digest: sha256 over the sorted N-Triples lines of the evaluation graph without
 its cml:recordDigest triple, then the previous record's digest (GENESIS for the first).
+The lines are those of the canonical triples, as the store gives them back (pyoxigraph
+keeps typed literals in canonical form: "29.0"^^xsd:decimal becomes "29"), so that
+`audit verify` can recompute the digest from the stored triples.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +46,6 @@ from cmlkb.knowledge.query_files import Query
 from cmlkb.provenance.graph import provenance_graph
 from cmlkb.results.evaluation import Evaluation
 
-ENV_VAR = "CMLKB_STORE"
 DEFAULT_LOCATION = "audit-store"
 GENESIS = "sha256:" + "0" * 64
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
@@ -67,8 +70,8 @@ KNOWLEDGE_VERSION_CLASS = _p("KnowledgeVersion")
 
 
 def store_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """--store, else $CMLKB_STORE, else ./audit-store."""
-    return Path(path or os.environ.get(ENV_VAR) or DEFAULT_LOCATION)
+    """The store at `path`, else ./audit-store (the command line chooses `path`)."""
+    return Path(path or DEFAULT_LOCATION)
 
 
 def record_digest(lines: list[str], previous: str) -> str:
@@ -81,16 +84,32 @@ def record_digest(lines: list[str], previous: str) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def _ntriples(graph_triples: list[ox.Triple]) -> list[str]:
+def _ntriples(graph_triples: Iterable[ox.Triple]) -> list[str]:
     return [f"{t} ." for t in graph_triples]
 
 
-def _canonical(triples: list[ox.Triple]) -> list[ox.Triple]:
-    """The triples as the store will give them back: pyoxigraph keeps typed literals in
-    canonical form ("29.0"^^xsd:decimal becomes "29"), so the digest is computed on that."""
+def _canonical(ntriples: str) -> list[str]:
+    """The N-Triples lines (without their newline) of the triples of `ntriples` as the store
+    will give them back, each once: pyoxigraph keeps typed literals in canonical form
+    ("29.0"^^xsd:decimal becomes "29"), so the digest is computed on that.
+
+    `ntriples` is one triple per line with each term as pyoxigraph writes it (prepare_record,
+    cmlkb.provenance.graph). A line with no typed or language-tagged literal and no blank
+    node is already what the store gives back: IRIs and plain strings are kept as they are.
+    Only the other lines go through a scratch store (storing every line costs ~2 us each).
+    They are parsed by `pyoxigraph.parse`, which keeps blank node labels (`Store.load` would
+    give them fresh ones, and the digest would not match the stored triples)."""
+    plain: set[str] = set()
+    other: list[str] = []
+    for line in ntriples.splitlines():
+        if '"^^' in line or '"@' in line or "_:" in line:
+            other.append(line)
+        elif line:
+            plain.add(line)
     scratch = ox.Store()
-    scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
-    return [ox.Triple(q.subject, q.predicate, q.object) for q in scratch]
+    scratch.extend(ox.parse("\n".join(other), format=ox.RdfFormat.N_TRIPLES))
+    plain.update(f"{q.triple} ." for q in scratch)
+    return list(plain)
 
 
 def files_graph(digest: str) -> ox.NamedNode:
@@ -111,8 +130,9 @@ class Record:
 @dataclass(frozen=True)
 class PreparedRecord:
     """An evaluation made ready for the audit store, without its place in the hash chain:
-    its provenance graph, input and result as N-Triples text. Plain data, so a worker
-    process can prepare it and the one process that writes the store append it."""
+    its provenance graph, input and result as N-Triples text (one triple per line, terms
+    as pyoxigraph writes them). Plain data, so a worker process can prepare it and the one
+    process that writes the store append it."""
 
     evaluation_id: str
     knowledge_digest: str
@@ -120,14 +140,15 @@ class PreparedRecord:
 
 
 def prepare_record(evaluation: Evaluation, kb: KnowledgeBase) -> PreparedRecord:
-    """The record of an evaluation as the store keeps it, before the chain fields."""
-    g = ox.NamedNode(str(evaluation_iri(evaluation.evaluation_id)))
-    data = provenance_graph(evaluation, kb).serialize(format="nt", encoding="utf-8")
+    """The record of an evaluation as the store keeps it, before the chain fields: its
+    provenance graph (built once per evaluation) with the input and the result."""
+    graph = provenance_graph(evaluation, kb)
+    g = graph.name
     extra = [
         ox.Triple(g, INPUT_JSON, ox.Literal(canonical_json(evaluation.case))),
         ox.Triple(g, RESULT_JSON, ox.Literal(canonical_json(evaluation.result))),
     ]
-    text = data.decode("utf-8") + "".join(f"{t} .\n" for t in extra)
+    text = graph.ntriples + "".join(f"{t} .\n" for t in extra)
     return PreparedRecord(evaluation.evaluation_id, kb.digest, text)
 
 
@@ -155,10 +176,9 @@ class AuditStore:
             )
         kg = ox.NamedNode(str(knowledge_iri(kb.digest)))
         fg = files_graph(kb.digest)
-        data = kb.graph.serialize(format="nt", encoding="utf-8")
         quads = [
-            ox.Quad(t.subject, t.predicate, t.object, kg)
-            for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+            ox.Quad(q.subject, q.predicate, q.object, kg)
+            for q in kb.store.quads_for_pattern(None, None, None, ox.DefaultGraph())
         ]
         version = ox.NamedNode(str(knowledge_iri(kb.digest)))
         quads.append(ox.Quad(version, RDF_TYPE, KNOWLEDGE_VERSION_CLASS, fg))
@@ -201,26 +221,20 @@ class AuditStore:
         g = ox.NamedNode(str(evaluation_iri(record.evaluation_id)))
         if self.store.contains_named_graph(g):
             raise CmlkbError(f"evaluation {record.evaluation_id} is already stored")
-        triples = [
-            ox.Triple(t.subject, t.predicate, t.object)
-            for t in ox.parse(record.ntriples, format=ox.RdfFormat.N_TRIPLES)
-        ]
         sequence, previous = self.head()
         sequence += 1
-        triples += [
-            ox.Triple(g, SEQUENCE, ox.Literal(str(sequence), datatype=XSD_INTEGER)),
-            ox.Triple(g, PREVIOUS, ox.Literal(previous)),
-        ]
-        triples = _canonical(triples)
-        digest = record_digest(_ntriples(triples), previous)
-        quads = [ox.Quad(t.subject, t.predicate, t.object, g) for t in triples]
-        quads.append(ox.Quad(g, RECORD_DIGEST, ox.Literal(digest), g))
-        index = ox.DefaultGraph()
-        quads += [
-            ox.Quad(g, SEQUENCE, ox.Literal(str(sequence), datatype=XSD_INTEGER), index),
-            ox.Quad(g, RECORD_DIGEST, ox.Literal(digest), index),
-        ]
-        self.store.extend(quads)  # one transaction: all of the record or nothing
+        number = ox.Literal(str(sequence), datatype=XSD_INTEGER)
+        chain = [ox.Triple(g, SEQUENCE, number), ox.Triple(g, PREVIOUS, ox.Literal(previous))]
+        lines = _canonical(record.ntriples + "".join(f"{t} .\n" for t in chain))
+        digest = record_digest(lines, previous)
+        # "<s> <p> <o> ." -> "<s> <p> <o> <g> .": the record in its graph, then the index
+        name = str(g)
+        quads = [f"{line[:-1]}{name} .\n" for line in lines]
+        quads.append(f"{ox.Quad(g, RECORD_DIGEST, ox.Literal(digest), g)} .\n")
+        quads.append(f"{ox.Triple(g, SEQUENCE, number)} .\n")
+        quads.append(f"{ox.Triple(g, RECORD_DIGEST, ox.Literal(digest))} .\n")
+        parsed = list(ox.parse("".join(quads), format=ox.RdfFormat.N_QUADS))  # labels kept
+        self.store.extend(parsed)  # one transaction: all of the record or nothing
         return digest
 
     # ---------------------------------------------------------------- reading
@@ -337,7 +351,7 @@ def open_store(
     if not create and not location.exists():
         raise InvalidInput(
             f"no audit store at {location}: evaluate cases without "
-            f"--no-store first, or give --store PATH (or set {ENV_VAR})"
+            "--no-store first, or give --store PATH (or set CMLKB_STORE)"
         )
     try:
         store = ox.Store(str(location))
@@ -364,7 +378,6 @@ def memory_store() -> AuditStore:
 
 __all__ = [
     "DEFAULT_LOCATION",
-    "ENV_VAR",
     "GENESIS",
     "AuditStore",
     "PreparedRecord",

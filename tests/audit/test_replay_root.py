@@ -148,10 +148,9 @@ def test_cmlkb_home_is_a_front_door_option(tmp_path, monkeypatch, capsys) -> Non
     assert result["response"]["nccn"] is None
 
 
-# Modules that may read the environment: the command line (CMLKB_HOME, CMLKB_DEBUG) and
-# anything under an interfaces/ package; store.py reads CMLKB_STORE, the audit store's
-# location (not knowledge).
-ENVIRONMENT_READERS = {"store.py"}
+# Modules that may read the environment: the command line (CMLKB_HOME, CMLKB_STORE,
+# CMLKB_DEBUG) and anything under an interfaces/ package; no other module.
+ENVIRONMENT_READERS: set[str] = set()
 
 
 def test_no_domain_module_reads_or_changes_the_environment() -> None:

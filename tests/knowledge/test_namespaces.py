@@ -41,6 +41,16 @@ def test_evaluation_knowledge_and_rule_iris():
     assert ns.compact(str(ns.rule_iri("eln-failure", "2"))) == "rule:eln-failure/v2"
 
 
+def test_provenance_node_iris():
+    iris = ns.provenance_iris("ev 1")
+    assert ns.compact(iris.evaluation) == "eval:ev%201"
+    assert ns.compact(iris.conclusion("f12")) == "eval:ev%201/conclusion/f12"
+    assert ns.compact(iris.firing("f12", 0)) == "eval:ev%201/firing/f12-0"
+    assert ns.compact(iris.association("f12", 1)) == "eval:ev%201/firing/f12-1/association"
+    assert ns.compact(iris.status("drug/x y")) == "eval:ev%201/status/drug%2Fx%20y"
+    assert ns.compact(iris.options) == "eval:ev%201/options"
+
+
 def _code_strings(path: Path) -> list[tuple[int, str]]:
     """String constants of a module that are not docstrings."""
     tree = ast.parse(path.read_text(encoding="utf-8"))

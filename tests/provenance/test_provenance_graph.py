@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 from rdflib.namespace import PROV
 
 from cmlkb.knowledge.base import load_knowledge
 from cmlkb.knowledge.namespaces import CML
 from cmlkb.pipeline import evaluate_case, selection_for, validated_cases
-from cmlkb.provenance.graph import evaluation_graph, validate_provenance
+from cmlkb.provenance.graph import ProvenanceGraph, evaluation_graph, to_rdflib, validate_provenance
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "cases").glob("*.json"))
 
@@ -22,7 +22,7 @@ def kb():
     return load_knowledge()
 
 
-def _graph(kb, path: Path) -> Graph:
+def _graph(kb, path: Path) -> ProvenanceGraph:
     case = validated_cases([path], kb)[0]
     return evaluation_graph(evaluate_case(case, kb, selection_for(kb)), kb)
 
@@ -34,7 +34,7 @@ def test_every_example_graph_conforms(kb, path):
 
 
 def test_shapes_catch_a_dangling_premise_and_a_missing_json_path(kb):
-    g = _graph(kb, EXAMPLES[3])
+    g = to_rdflib(_graph(kb, EXAMPLES[3]))
     firing = next(g.subjects(PROV.qualifiedAssociation, None))
     g.add((firing, PROV.used, URIRef("https://example.org/nowhere")))
     fact = next(g.subjects(CML.jsonPath, None))
@@ -45,7 +45,7 @@ def test_shapes_catch_a_dangling_premise_and_a_missing_json_path(kb):
 
 
 def test_t315i_case_fact_carries_path_and_value(kb):
-    g = _graph(kb, EXAMPLES[3])
+    g = to_rdflib(_graph(kb, EXAMPLES[3]))
     paths = {str(o) for o in g.objects(None, CML.jsonPath)}
     assert "mutation_analyses[0].variants[0]" in paths
     values = {str(o) for o in g.objects(None, CML.jsonValue)}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from cmlkb.interfaces.cli import main, store_location
 from cmlkb.provenance.audit import verify
 from cmlkb.provenance.store import open_store, store_path
 
@@ -34,12 +35,30 @@ WRITER = textwrap.dedent(f"""
 """)
 
 
-def test_store_location_flag_env_default(monkeypatch, tmp_path):
-    monkeypatch.delenv("CMLKB_STORE", raising=False)
-    assert store_path(None) == Path("audit-store")
+def test_store_location_flag_env_default(monkeypatch, tmp_path, capsys):
+    """The command line chooses the store (--store, else $CMLKB_STORE, else the store's
+    default ./audit-store); the library takes the path it is given and reads no variable."""
+    assert store_location(None, {}) is None
+    assert store_location(None, {"CMLKB_STORE": str(tmp_path / "env")}) == str(tmp_path / "env")
+    assert store_location(str(tmp_path / "flag"), {"CMLKB_STORE": "x"}) == str(tmp_path / "flag")
     monkeypatch.setenv("CMLKB_STORE", str(tmp_path / "env"))
-    assert store_path(None) == tmp_path / "env"
+    assert store_path(None) == Path("audit-store")
     assert store_path(tmp_path / "flag") == tmp_path / "flag"
+    # end to end: the variable places the store of `cmlkb evaluate`, --store wins over it
+    assert main(["evaluate", str(T315I), "--format", "json"]) == 0
+    flag = ["--store", str(tmp_path / "flag")]
+    assert main(["evaluate", str(T315I), "--format", "json", *flag]) == 0
+    for where in ("env", "flag"):
+        with open_store(tmp_path / where, create=False) as store:
+            assert len(store.evaluation_ids()) == 1
+    monkeypatch.delenv("CMLKB_STORE")
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["audit", "verify"]) == 2  # ./audit-store does not exist: a usage error
+    assert capsys.readouterr().err == (
+        "cmlkb audit: no audit store at audit-store: evaluate cases without --no-store "
+        "first, or give --store PATH (or set CMLKB_STORE)\n"
+    )
 
 
 def test_kill_during_write_leaves_consistent_store(tmp_path):
