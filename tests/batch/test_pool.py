@@ -69,7 +69,7 @@ def test_a_handler_error_answers_its_task_and_the_worker_stays(pool):
 
 def test_a_task_past_the_timeout_is_stopped():
     with WorkerPool(1, toy_setup, ("",), task_timeout=0.5) as short:
-        with pytest.raises(TaskTimedOut, match="longer than 0.5 s"):
+        with pytest.raises(TaskTimedOut, match=r"longer than 0\.5 s"):
             short.submit(("sleep", 30)).result(WAIT)
         assert short.submit(("echo", "x")).result(WAIT) == "x"
 
