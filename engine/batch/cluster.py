@@ -6,7 +6,9 @@ Every record goes through the same function as on the local pool
 (cmlkb.batch.work.process_record), which keeps the knowledge loaded in the worker process
 after its first use. Before the batch, every worker loads the knowledge from the parent's
 root and reports its resolved root and digest; the batch refuses to run if any differs
-from the parent's (a worker that joins later is still checked on its first record). The
+from the parent's (a worker that joins later is still checked on its first record), or
+if a worker runs more than one thread (durable-rules and pyoxigraph's query objects are
+used from one thread per process). The
 parent keeps the window of records in flight and writes the answers in input order, as
 with the local pool. Dask is an optional dependency (`pip install 'cmlkb[dask]'`), only
 imported here and only when one of the two options is used.
@@ -15,6 +17,7 @@ imported here and only when one of the two options is used.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -26,17 +29,25 @@ from cmlkb.errors import CmlkbError, InvalidInput
 __all__ = ["DaskExecutor", "check_workers", "dask_cluster"]
 
 CONNECT_TIMEOUT = 30.0  # seconds to reach a scheduler and see a first worker
+# Dask's sampling profiler holds the frames of running tasks from the worker's event loop
+# thread; a pyoxigraph query object in such a frame is then let go in that thread, which
+# pyoxigraph refuses (it is bound to the thread that made it) with a traceback on the
+# worker's stderr. The workers of --dask-local run without it; start the workers of an
+# existing cluster with DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False.
+NO_PROFILER = {"distributed.worker.profile.enabled": False}
 
 
-def _distributed() -> Any:
+def _dask() -> tuple[Any, Any]:
+    """The dask and distributed modules (an optional dependency, imported only here)."""
     try:
-        import distributed  # an optional dependency, imported only for these options
+        import dask
+        import distributed
     except ImportError:
         raise InvalidInput(
             "--scheduler and --dask-local need Dask: install cmlkb with its dask extra "
             "(pip install 'cmlkb[dask]')"
         ) from None
-    return distributed
+    return dask, distributed
 
 
 class DaskExecutor:
@@ -63,20 +74,44 @@ class DaskExecutor:
 
 
 def check_workers(client: Any, config: WorkerConfig) -> dict[str, dict[str, str]]:
-    """Every worker's knowledge (root, version, digest), loaded from the parent's root;
-    CmlkbError naming each worker whose root or digest is not the parent's."""
+    """Every worker's knowledge (resolved root, version, digest), loaded from the parent's
+    root by a task pinned to that worker (so the knowledge is created in the thread that
+    runs the records: pyoxigraph's query objects belong to the thread that made them).
+    CmlkbError naming each worker that has another root or digest, cannot load the
+    knowledge, or runs more than one thread."""
     expected_root = str(Path(config.knowledge_root).resolve())
-    found = client.run(knowledge_identity, config.knowledge_root, on_error="return")
-    if not found:
+    threads = client.nthreads()
+    if not threads:
         raise CmlkbError("the Dask cluster has no workers")
-    problems = []
-    for address, identity in sorted(found.items()):
-        if isinstance(identity, BaseException):
+    problems = [
+        f"{address} runs {n} threads (start Dask workers with --nthreads 1: the rule engine "
+        "and the RDF store are used from one thread per process)"
+        for address, n in sorted(threads.items())
+        if n != 1
+    ]
+    futures = {
+        address: client.submit(
+            knowledge_identity,
+            config.knowledge_root,
+            workers=[address],
+            allow_other_workers=False,
+            pure=False,
+            key=f"cmlkb-knowledge-{uuid.uuid4().hex}",
+        )
+        for address in sorted(threads)
+    }
+    found: dict[str, dict[str, str]] = {}
+    for address, future in futures.items():
+        try:
+            identity = future.result(timeout=CONNECT_TIMEOUT * 4)
+        except Exception as exc:
             problems.append(
                 f"{address} cannot load the knowledge at {config.knowledge_root} "
-                f"({type(identity).__name__}: {identity})"
+                f"({type(exc).__name__}: {exc})"
             )
-        elif identity["root"] != expected_root or identity["digest"] != config.knowledge_digest:
+            continue
+        found[address] = identity
+        if identity["root"] != expected_root or identity["digest"] != config.knowledge_digest:
             problems.append(
                 f"{address} has knowledge {identity['digest']} at {identity['root']}, not "
                 f"{config.knowledge_digest} at {expected_root}"
@@ -86,7 +121,7 @@ def check_workers(client: Any, config: WorkerConfig) -> dict[str, dict[str, str]
             "the Dask workers must have the batch's knowledge; refusing to run: "
             + "; ".join(problems)
         )
-    return dict(found)
+    return found
 
 
 @contextmanager
@@ -95,9 +130,10 @@ def dask_cluster(
 ) -> Iterator[DaskExecutor]:
     """A Dask executor on a new local cluster (`local_workers`) or on the cluster whose
     scheduler is at `scheduler`; the workers' knowledge is checked first."""
-    distributed = _distributed()
+    dask, distributed = _dask()
     with ExitStack() as stack:
         if local_workers is not None:
+            stack.enter_context(dask.config.set(NO_PROFILER))
             cluster = stack.enter_context(
                 distributed.LocalCluster(
                     n_workers=local_workers,
