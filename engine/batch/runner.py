@@ -56,6 +56,7 @@ __all__ = [
 WINDOW_PER_WORKER = 4  # records in flight per worker: enough to keep each one busy
 CHECKPOINT_SECONDS = 1.0
 CHECKPOINT_RECORDS = 1000
+TASK_TIMEOUT = 600.0  # seconds for one record (about 0.1 s is usual, a few s on a cold worker)
 
 
 class RecordFuture(Protocol):
@@ -77,10 +78,12 @@ ExecutorFactory = Callable[[WorkerConfig], AbstractContextManager[Executor]]
 def local_pool(
     workers: int,
     worker_setup: Callable[[WorkerConfig], Callable[[RecordTask], Any]] = setup,
-    task_timeout: float | None = None,
+    task_timeout: float | None = TASK_TIMEOUT,
 ) -> ExecutorFactory:
     """Evaluate on `workers` local processes (cmlkb.batch.pool). `worker_setup` is the
-    worker's start (cmlkb.batch.work.setup); tests pass one that wraps it."""
+    worker's start (cmlkb.batch.work.setup); tests pass one that wraps it. A record still
+    running after `task_timeout` seconds has its worker stopped and is reported as an
+    error, so a stuck evaluation cannot stall the batch."""
 
     def start(config: WorkerConfig) -> AbstractContextManager[Executor]:
         return WorkerPool(workers, worker_setup, (config,), task_timeout=task_timeout)
@@ -409,7 +412,8 @@ def run_batch(
     state_file = state_path(request.out)
     state = _prepare_state(request, _identity(request, cohort, kb, selection), state_file)
     done_before = state.checkpoint.next_record
-    config = WorkerConfig(str(kb.root), kb.digest, dict(selection), request.store)
+    # the root as an absolute path: a worker on another machine or folder reads the same one
+    config = WorkerConfig(str(Path(kb.root).resolve()), kb.digest, dict(selection), request.store)
     location = store_path(request.store_location) if request.store else None
     interrupted = False
     startup = 0.0

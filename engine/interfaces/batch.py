@@ -157,6 +157,14 @@ def summary_lines(s: BatchSummary) -> list[str]:
     return lines
 
 
+def cpu_count() -> int:
+    """The CPUs this process may run on (its affinity), else the machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
+
+
 def _executor(args: argparse.Namespace) -> ExecutorFactory:
     if args.scheduler is not None or args.dask_local is not None:
         if args.workers is not None:
@@ -166,7 +174,7 @@ def _executor(args: argparse.Namespace) -> ExecutorFactory:
         return functools.partial(
             dask_cluster, scheduler=args.scheduler, local_workers=args.dask_local
         )
-    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    workers = args.workers if args.workers is not None else cpu_count()
     if workers < 1:
         raise InvalidInput("--workers needs at least 1")
     return local_pool(workers)
