@@ -24,7 +24,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -194,13 +194,14 @@ class _Run:
 
     def write(self, record: CohortRecord, pending: RecordFuture | _Recovered) -> None:
         """Write one record's outcome, in input order. The checkpoint counts it only once
-        everything for it is written: a crash in between leaves it to the resume."""
+        everything for it is written, and takes its new counts in one assignment (Ctrl-C
+        lands between two bytecodes: never between two of the counts); a stop in between
+        leaves the record to the resume."""
         cp = self.state.checkpoint
         if isinstance(pending, _Recovered):
             line = (pending.result_json + "\n").encode("utf-8")
             self.out.write(line)
-            cp.out_bytes += len(line)
-            cp.evaluated += 1
+            after = replace(cp, out_bytes=cp.out_bytes + len(line), evaluated=cp.evaluated + 1)
             self.recovered += 1
         else:
             answer: Any
@@ -215,17 +216,17 @@ class _Run:
                     self.store.append(answer.record, self.kb)
                 line = (answer.result_json + "\n").encode("utf-8")
                 self.out.write(line)
-                cp.out_bytes += len(line)
-                cp.evaluated += 1
+                after = replace(cp, out_bytes=cp.out_bytes + len(line), evaluated=cp.evaluated + 1)
             else:
                 line = _reject_line(record, answer)
                 self.rejects.write(line)
-                cp.rejects_bytes += len(line)
+                after = replace(cp, rejects_bytes=cp.rejects_bytes + len(line))
                 if isinstance(answer, Rejected):
-                    cp.rejected += 1
+                    after.rejected += 1
                 else:
-                    cp.failed += 1
-        cp.next_record = record.index + 1
+                    after.failed += 1
+        after.next_record = record.index + 1
+        self.state.checkpoint = after
         self.unsaved += 1
         if (
             self.unsaved >= CHECKPOINT_RECORDS
