@@ -56,6 +56,9 @@ __all__ = [
 WINDOW_PER_WORKER = 4  # records in flight per worker: enough to keep each one busy
 CHECKPOINT_SECONDS = 1.0
 CHECKPOINT_RECORDS = 1000
+# the parent flushes the audit store after this many appends: pyoxigraph keeps recent
+# writes in memory (about 3 MB per evaluation) until a flush
+STORE_FLUSH_RECORDS = 50
 TASK_TIMEOUT = 600.0  # seconds for one record (about 0.1 s is usual, a few s on a cold worker)
 
 
@@ -176,6 +179,7 @@ class _Run:
     started: float = field(default_factory=time.monotonic)
     done_before: int = 0
     recovered: int = 0
+    appended: int = 0
     last_saved: float = field(default_factory=time.monotonic)
     unsaved: int = 0
 
@@ -214,6 +218,9 @@ class _Run:
                     if answer.record is None:
                         raise CmlkbError(f"record {record.index}: no audit store record")
                     self.store.append(answer.record, self.kb)
+                    self.appended += 1
+                    if self.appended % STORE_FLUSH_RECORDS == 0:
+                        self.store.flush()
                 line = (answer.result_json + "\n").encode("utf-8")
                 self.out.write(line)
                 after = replace(cp, out_bytes=cp.out_bytes + len(line), evaluated=cp.evaluated + 1)

@@ -80,15 +80,16 @@ class PlainProgress:
 
 
 class BarProgress:
-    """A rich progress bar on stderr (a terminal): bar, done/total, rate, ETA, counts."""
+    """A rich progress bar on stderr (a terminal): bar, done/total, rate, ETA and the
+    records rejected or failed, narrow enough for 80 columns."""
 
     def __init__(self) -> None:
         self.progress = Progress(
             TextColumn("batch"),
-            BarColumn(),
+            BarColumn(bar_width=16),
             MofNCompleteColumn(),
             TextColumn("{task.percentage:>3.0f}%"),
-            TextColumn("{task.fields[rate]} records/s"),
+            TextColumn("{task.fields[rate]}/s"),
             TextColumn("ETA {task.fields[eta]}"),
             TextColumn("{task.fields[counts]}"),
             console=Console(stderr=True),
@@ -111,7 +112,7 @@ class BarProgress:
         fields: dict[str, Any] = {
             "rate": f"{p.rate:.1f}",
             "eta": duration(p.eta),
-            "counts": _counts(p),
+            "counts": f"{p.rejected} rejected, {p.failed} failed",
         }
         if self.task is None:
             self.task = self.progress.add_task("batch", total=p.total, completed=p.done, **fields)

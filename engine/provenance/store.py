@@ -223,6 +223,12 @@ class AuditStore:
         self.store.extend(quads)  # one transaction: all of the record or nothing
         return digest
 
+    def flush(self) -> None:
+        """Write what the store keeps in memory to its files. pyoxigraph (RocksDB) holds
+        recent writes in memory until then, about 3 MB per evaluation: a long writer
+        flushes every few dozen evaluations to keep its memory flat."""
+        self.store.flush()
+
     # ---------------------------------------------------------------- reading
 
     def query(self, query: Query | str, params: Mapping[str, Any] | None = None) -> Any:
