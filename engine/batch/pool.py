@@ -387,6 +387,11 @@ class WorkerPool:
             else:
                 error = WorkerCrashed(f"the worker process stopped ({reason}) before it answered")
             _settle(task.future, error=error)
+        if not worker.ready:  # died before it was ready: starting another would loop
+            self._break(
+                f"a replacement worker stopped while starting ({_exit_reason(worker.process)})"
+            )
+            return
         with self._lock:
             replace = not self._cancel and self._broken is None
         if replace:

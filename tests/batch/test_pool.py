@@ -10,7 +10,7 @@ import time
 import pytest
 
 from cmlkb.batch.pool import PoolBroken, TaskFailed, TaskTimedOut, WorkerCrashed, WorkerPool
-from tests.batch.handlers import failing_setup, toy_setup
+from tests.batch.handlers import failing_setup, fragile_setup, toy_setup
 
 WAIT = 60  # seconds any single answer may take on a loaded machine
 
@@ -101,3 +101,18 @@ def test_closing_without_cancel_finishes_the_queue():
     futures = [p.submit(("echo", n)) for n in range(10)]
     p.close()
     assert [f.result(0) for f in futures] == [str(n) for n in range(10)]
+
+
+def test_a_replacement_that_dies_while_starting_breaks_the_pool(tmp_path):
+    marker = tmp_path / "no-more-workers"
+    with WorkerPool(1, fragile_setup, (str(marker),)) as fragile:
+        assert fragile.submit(("echo", "a")).result(WAIT) == "a"
+        marker.touch()
+        dying = fragile.submit(("die", None))
+        queued = fragile.submit(("echo", "b"))
+        with pytest.raises(WorkerCrashed):
+            dying.result(WAIT)
+        with pytest.raises(PoolBroken, match="replacement worker stopped while starting"):
+            queued.result(WAIT)
+        with pytest.raises(PoolBroken):
+            fragile.submit(("echo", "c"))
