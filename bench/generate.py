@@ -15,11 +15,16 @@ Every code (drug, mutation, comorbidity, co-medication, abnormality, transcript,
 sex...) is taken from the knowledge base's vocabularies (cmlkb.knowledge.vocab), so the generator
 follows the knowledge as it grows. The values are synthetic: they exercise the rules,
 they are not clinical data. Usage: `python bench/generate.py N [--seed S] > cases.jsonl`.
+
+`--invalid-every K` makes every K-th record invalid (a cohort with rejects for
+`cmlkb batch`): in turn a line that is not JSON, an unknown drug, no therapy, an
+impossible date and an unknown key, each made from the valid case it replaces.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import random
 import sys
@@ -403,6 +408,39 @@ def generate_cases(kb: KnowledgeBase, n: int, seed: int = 0) -> list[dict[str, A
     return out
 
 
+# The kinds of invalid record `--invalid-every` writes, in turn.
+INVALID_KINDS = ("not-json", "unknown-drug", "no-therapy", "impossible-date", "unknown-key")
+
+
+def invalid_record(case: dict[str, Any], number: int) -> str:
+    """The JSON line of an invalid variant of `case`, of kind INVALID_KINDS[number % 5]."""
+    kind = INVALID_KINDS[number % len(INVALID_KINDS)]
+    if kind == "not-json":
+        return json.dumps(case)[:-12]  # cut short: not JSON
+    bad = copy.deepcopy(case)
+    if kind == "unknown-drug":
+        bad["therapies"][0]["drug"] = "imatinibb"
+    elif kind == "no-therapy":
+        bad["therapies"] = []
+    elif kind == "impossible-date":
+        bad["diagnosis"]["date"] = "2023-13-45"
+    else:
+        bad["notes"] = "an unknown key"
+    return json.dumps(bad)
+
+
+def cohort_lines(kb: KnowledgeBase, n: int, seed: int = 0, invalid_every: int = 0) -> list[str]:
+    """`n` JSON lines: the generated cases, every `invalid_every`-th (1-based) replaced by an
+    invalid record (none when 0)."""
+    lines = []
+    for i, case in enumerate(generate_cases(kb, n, seed)):
+        if invalid_every and (i + 1) % invalid_every == 0:
+            lines.append(invalid_record(case, (i + 1) // invalid_every - 1))
+        else:
+            lines.append(json.dumps(case))
+    return lines
+
+
 def as_inputs(cases: list[dict[str, Any]]) -> list[CaseInput]:
     """The cases as `cmlkb validate` reads them: JSON text parsed with decimals."""
     out = []
@@ -418,9 +456,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--invalid-every",
+        type=int,
+        default=0,
+        metavar="K",
+        help="make every K-th record invalid (to show rejects); 0: none",
+    )
     args = parser.parse_args(argv)
-    for case in generate_cases(load_knowledge(), args.n, args.seed):
-        sys.stdout.write(json.dumps(case) + "\n")
+    if args.invalid_every < 0:
+        parser.error("--invalid-every needs K >= 0")
+    for line in cohort_lines(load_knowledge(), args.n, args.seed, args.invalid_every):
+        sys.stdout.write(line + "\n")
     return 0
 
 

@@ -56,7 +56,10 @@ def parse_json(text: str) -> Any:
     return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
 
 
-def _case_input(source: str, text: str) -> CaseInput:
+def case_input(source: str, text: str) -> CaseInput:
+    """One case from its JSON text (a .json file's content or one .jsonl line): never
+    raises on bad content; text that is empty or not JSON gives a CaseInput with
+    `parse_error` set."""
     if not text.strip():
         return CaseInput(source, None, None, "an empty file")
     try:
@@ -91,11 +94,11 @@ def load_case_files(paths_: list[Path]) -> list[CaseInput]:
         if path.suffix.lower() == ".jsonl":
             lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
             if not lines:
-                inputs.append(_case_input(name, ""))
+                inputs.append(case_input(name, ""))
             for number, line in lines:
-                inputs.append(_case_input(f"{name}:{number}", line))
+                inputs.append(case_input(f"{name}:{number}", line))
         else:
-            inputs.append(_case_input(name, text))
+            inputs.append(case_input(name, text))
     return inputs
 
 

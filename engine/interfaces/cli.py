@@ -31,6 +31,11 @@ DISCLAIMER = "cmlkb is decision support for clinicians, not a medical device."
 # returns the exit code.
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "evaluate": ("cmlkb.interfaces.evaluate", "run", "evaluate cases and recommend"),
+    "batch": (
+        "cmlkb.interfaces.batch",
+        "run",
+        "evaluate a cohort on all cores (or a Dask cluster), resumable",
+    ),
     "explain": ("cmlkb.interfaces.explain", "run", "explain why a drug has its status"),
     "validate": ("cmlkb.interfaces.validate", "run", "check cases without evaluating them"),
     "check": ("cmlkb.interfaces.check", "run", "check the knowledge base itself"),
@@ -88,6 +93,60 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-store", action="store_true", help="do not keep the evaluation")
     p.add_argument("--store", default=None, help=STORE_HELP)
+
+    p = sub.add_parser(
+        "batch",
+        help=COMMANDS["batch"][2],
+        description="Evaluate every case of a cohort: results in input order, invalid "
+        "records to a rejects file while the rest go on, resumable after a crash or Ctrl-C.",
+    )
+    p.add_argument(
+        "cohort",
+        metavar="COHORT",
+        help="a .jsonl file (one case per line) or a folder of "
+        ".json/.jsonl files (taken in name order)",
+    )
+    p.add_argument("--out", required=True, help="results file: one JSON line per evaluated case")
+    p.add_argument("--rejects", default=None, help="rejects file (default: OUT.rejects.jsonl)")
+    p.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: the number of CPUs)"
+    )
+    p.add_argument(
+        "--resume", action="store_true", help="continue the unfinished batch writing to OUT"
+    )
+    p.add_argument(
+        "--batch-id",
+        default=None,
+        metavar="UUID",
+        help="the batch's id (default: a new random one); the evaluation ids derive from it",
+    )
+    p.add_argument("--guideline", default=None, help="eln-2020 (default), eln-2013")
+    p.add_argument("--nccn", default=None, help="NCCN edition reported beside ELN")
+    p.add_argument(
+        "--classification",
+        default=None,
+        help="phase classification: eln (default), who-2016, who-2022, icc-2022",
+    )
+    p.add_argument("--no-store", action="store_true", help="do not keep the evaluations")
+    p.add_argument("--store", default=None, help=STORE_HELP)
+    cluster = p.add_mutually_exclusive_group()
+    cluster.add_argument(
+        "--scheduler", default=None, metavar="tcp://HOST:PORT", help="run on this Dask cluster"
+    )
+    cluster.add_argument(
+        "--dask-local",
+        type=int,
+        default=None,
+        metavar="N",
+        help="run on a local Dask cluster of N worker processes",
+    )
+    p.add_argument(
+        "--progress-every",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="seconds between progress lines when stderr is not a terminal (default 5)",
+    )
 
     p = sub.add_parser("explain", help=COMMANDS["explain"][2])
     p.add_argument("target", metavar="EVALUATION_ID_OR_CASE_FILE")

@@ -237,6 +237,12 @@ class AuditStore:
         self.store.extend(parsed)  # one transaction: all of the record or nothing
         return digest
 
+    def flush(self) -> None:
+        """Write what the store keeps in memory to its files. pyoxigraph (RocksDB) holds
+        recent writes in memory until then, about 3 MB per evaluation: a long writer
+        flushes every few dozen evaluations to keep its memory flat."""
+        self.store.flush()
+
     # ---------------------------------------------------------------- reading
 
     def query(self, query: Query | str, params: Mapping[str, Any] | None = None) -> Any:
@@ -329,6 +335,15 @@ class AuditStore:
 
     def stored_result(self, graph: ox.NamedNode) -> dict[str, Any]:
         return dict(json.loads(self.literal(graph, RESULT_JSON)))
+
+    def result_json(self, evaluation_id: str) -> str | None:
+        """The stored result of evaluation `evaluation_id` (the full id) in its canonical
+        JSON text, exactly as written; None when the store does not hold it. One lookup,
+        no scan: a resumed batch asks this for each record it may already have stored."""
+        g = ox.NamedNode(str(evaluation_iri(evaluation_id)))
+        if not self.store.contains_named_graph(g):
+            return None
+        return self._value(g, RESULT_JSON, g)
 
     def knowledge_files(self, digest: str) -> dict[str, str]:
         """Relative path -> text of each file of a stored knowledge version."""

@@ -12,6 +12,7 @@ from types import ModuleType
 
 import pytest
 
+from cmlkb.case.read import case_input
 from cmlkb.case.validation import format_text, validate
 from cmlkb.knowledge.base import load_knowledge
 
@@ -71,3 +72,20 @@ def test_situations_are_covered(gen: ModuleType, kb) -> None:  # type: ignore[no
         for v in (x["protein"] for x in a["variants"])
     }
     assert known, "no mutations generated"
+
+
+def test_invalid_every_k_th_record(gen: ModuleType, kb) -> None:  # type: ignore[no-untyped-def]
+    valid = [json.dumps(c) for c in gen.generate_cases(kb, 12, seed=5)]
+    lines = gen.cohort_lines(kb, 12, seed=5, invalid_every=3)
+    assert gen.cohort_lines(kb, 12, seed=5) == valid
+    changed = [n for n, (a, b) in enumerate(zip(valid, lines, strict=True)) if a != b]
+    assert changed == [2, 5, 8, 11]
+    # each is invalid, each in its own way (the first four kinds, in turn)
+    reports = [validate([case_input("cohort.jsonl", lines[n])], kb) for n in changed]
+    assert [r.violations[0].path for r in reports] == [
+        "",
+        "therapies[0].drug",
+        "therapies",
+        "diagnosis.date",
+    ]
+    assert "not valid JSON" in reports[0].violations[0].found
