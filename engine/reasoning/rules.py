@@ -15,6 +15,7 @@ Each stratum is its own durable-rules ruleset, run to a fixpoint before the next
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +82,16 @@ class Rule:
     file: str
     description: str = ""
     stratum: int = 0
+
+    @functools.cached_property
+    def aliases(self) -> tuple[str, ...]:
+        """The names of the facts a match binds, in condition order (its premises)."""
+        return tuple(c.alias for c in self.conditions if c.alias)
+
+    @functools.cached_property
+    def compiled_conclusions(self) -> list[list[tuple[str, int, Any, Any]]]:
+        """The conclusions as `conclude` evaluates them (compile_conclusion)."""
+        return [compile_conclusion(c) for c in self.conclusions]
 
     @property
     def produces(self) -> set[str]:
@@ -291,21 +302,61 @@ def _test_definition(test: Test) -> dict[str, Any]:
     return {OPERATORS[test.op]: {test.field: _value_definition(test.value)}}
 
 
-def negated_kind(kind: str) -> str:
-    """The kind under which facts are shown to negated conditions.
+# A gate: a fact the reasoner asserts once every fact a negation may look at is known.
+STRATUM_GATE = "@stratum"  # its kind and the alias of its condition (reserved: '@')
 
-    durable-rules evaluates a negation when the positive facts arrive and never takes an
-    action back. So the facts a stratum negates (all known: stratification puts their
-    producers in earlier strata) are asserted first, as copies of this kind, before any
-    fact that can complete a match; a negation then always sees its complete input."""
+
+def gate_fact(level: int) -> dict[str, Any]:
+    """The gate of `level`: asserted after the fixpoint of every stratum below `level`."""
+    return {"kind": STRATUM_GATE, "level": level, "fid": f"{STRATUM_GATE}{level}"}
+
+
+def negation_gates(rules: list[Rule]) -> dict[str, int]:
+    """Rule id -> the gate each rule with a negation waits for (rules stratified).
+
+    durable-rules evaluates a negation when the positive facts of a match arrive and never
+    takes a match back, so a negation must not be evaluated before every fact of the kind
+    it negates is known. A rule with a negation therefore has the gate of level L as its
+    first condition, L being one above the highest stratum that produces a negated kind (0
+    when the kinds are input kinds); the reasoner asserts gate L after the fixpoint of
+    the strata below L. Rules without negation need no gate: they are monotone, and
+    firing as soon as their input is there derives the same facts. Strata thus share one
+    ruleset and one engine state; only a negation waits."""
+    produced_at: dict[str, int] = {}
+    for r in rules:
+        for kind in r.produces:
+            produced_at[kind] = max(produced_at.get(kind, -1), r.stratum)
+    return {
+        r.id: 1 + max(produced_at.get(kind, -1) for kind in r.negates) for r in rules if r.negates
+    }
+
+
+def negated_kind(kind: str) -> str:
+    """The kind under which copies of facts are shown to the negations of `kind` that
+    `copied_kinds` names."""
     return kind + "@negated"
 
 
-def compile_rule(rule: Rule) -> dict[str, Any]:
-    """The durable-rules JSON definition of one rule (without its action)."""
+def copied_kinds(rules: list[Rule]) -> set[str]:
+    """Kinds a rule both binds and negates. durable-rules does not let a fact already
+    bound in a match satisfy another condition of the same rule, negations included
+    (tests/engine/test_durable_adapter.py), so such a negation would not see the fact
+    the rule bound (`not: {kind: dose, daily: {lte: $t.current_daily}}` beside `s:
+    {kind: dose}`). Negations of these kinds look at copies of their facts instead."""
+    return {kind for r in rules for kind in r.negates & r.consumes}
+
+
+def compile_rule(
+    rule: Rule, gate: int | None = None, copied: frozenset[str] | set[str] = frozenset()
+) -> dict[str, Any]:
+    """The durable-rules JSON definition of one rule (without its action); `gate`: the
+    level of the gate it waits for (negation_gates); `copied`: the kinds whose negations
+    look at copies (copied_kinds)."""
     terms: list[dict[str, Any]] = []
+    if gate is not None:
+        terms.append({STRATUM_GATE: {"$and": [{"kind": STRATUM_GATE}, {"level": gate}]}})
     for i, cond in enumerate(rule.conditions):
-        kind = negated_kind(cond.kind) if cond.negated else cond.kind
+        kind = negated_kind(cond.kind) if cond.negated and cond.kind in copied else cond.kind
         # durable-rules ignores a comparison with another fact placed after an `$or` in
         # the same `$and` (tests/engine/test_durable_adapter.py): `in` tests go last.
         tests = sorted(cond.tests, key=lambda t: t.op == "in")
@@ -328,6 +379,55 @@ def resolve(value: Any, bound: dict[str, dict[str, Any]]) -> Any:
     if isinstance(value, list):
         return [resolve(v, bound) for v in value]
     return value
+
+
+# How each value of a conclusion is made (compile_conclusion): as written, a field of a
+# matched fact, a text with fields of matched facts, or anything else through `resolve`.
+_LITERAL, _FIELD, _TEXT, _RESOLVE = range(4)
+
+
+def compile_conclusion(template: dict[str, Any]) -> list[tuple[str, int, Any, Any]]:
+    """A conclusion template as plain data that `conclude` evaluates without parsing it
+    again; the result is the same as resolving each value (`resolve`)."""
+    parts: list[tuple[str, int, Any, Any]] = []
+    for key, value in template.items():
+        if isinstance(value, str):
+            m = REF.match(value.strip())
+            if m:
+                parts.append((key, _FIELD, m.group(1), m.group(2)))
+            elif "{$" in value:
+                pieces = TEMPLATE_REF.split(value)  # text, alias, field, text, ...
+                refs = [(pieces[i], pieces[i + 1]) for i in range(1, len(pieces), 3)]
+                parts.append((key, _TEXT, pieces[0::3], refs))
+            else:
+                parts.append((key, _LITERAL, value, None))
+        elif isinstance(value, list):
+            parts.append((key, _RESOLVE, value, None))
+        else:
+            parts.append((key, _LITERAL, value, None))
+    return parts
+
+
+def conclude(
+    parts: list[tuple[str, int, Any, Any]], bound: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """The fact a compiled conclusion (compile_conclusion) makes from the matched facts;
+    KeyError names a field a matched fact does not have."""
+    out: dict[str, Any] = {}
+    for key, how, a, b in parts:
+        if how == _LITERAL:
+            out[key] = a
+        elif how == _FIELD:
+            out[key] = bound[a][b]
+        elif how == _TEXT:
+            text = [a[0]]
+            for (alias, name), tail in zip(b, a[1:], strict=True):
+                text.append(str(bound[alias][name]))
+                text.append(tail)
+            out[key] = "".join(text)
+        else:
+            out[key] = resolve(a, bound)
+    return out
 
 
 # --------------------------------------------------------------------------- lint
