@@ -9,6 +9,9 @@ The knowledge root (the folder with ontology/, rules/ and queries/) is chosen he
 only here: `$CMLKB_HOME` when set (a copy of the knowledge under review, an older
 release), else the checkout beside the package. Every command gets it as
 `args.knowledge_root` and passes it down; no other module reads the environment for it.
+So is the disk cache of what is derived from the knowledge (`args.cache_dir`:
+$XDG_CACHE_HOME/cmlkb, `CMLKB_CACHE=off` for none), which the commands that evaluate
+pass to `load_knowledge`.
 """
 
 from __future__ import annotations
@@ -48,12 +51,29 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 STORE_HELP = "audit store folder (default: $CMLKB_STORE, else ./audit-store)"
 HOME_VAR = "CMLKB_HOME"
+CACHE_VAR = "CMLKB_CACHE"
 
 
 def knowledge_root(environ: Mapping[str, str] | None = None) -> Path:
     """The knowledge root of this run: $CMLKB_HOME when set, else the checkout."""
     home = (os.environ if environ is None else environ).get(HOME_VAR)
     return Path(home) if home else default_root()
+
+
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
+    """Where what is derived from the knowledge (compiled rules, knowledge facts) is kept
+    between runs (cmlkb.knowledge.cache): $XDG_CACHE_HOME/cmlkb, by default
+    ~/.cache/cmlkb; None (no disk cache) when $CMLKB_CACHE is `off`."""
+    env = os.environ if environ is None else environ
+    if env.get(CACHE_VAR, "").strip().lower() == "off":
+        return None
+    base = env.get("XDG_CACHE_HOME", "")
+    if not Path(base).is_absolute():  # unset, empty or relative: the XDG default
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home folder to be found: no disk cache
+            return None
+    return Path(base) / "cmlkb"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     module_name, function, _ = COMMANDS[args.command]
     args.knowledge_root = knowledge_root()
+    args.cache_dir = cache_dir()
     try:
         handler = getattr(importlib.import_module(module_name), function)
         return int(handler(args))

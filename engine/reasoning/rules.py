@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cmlkb.case.facts import fact_schema_at
 from cmlkb.errors import CmlkbError
 from cmlkb.knowledge.base import rule_files
+from cmlkb.knowledge.cache import cached
 from cmlkb.knowledge.namespaces import SRC
+from cmlkb.knowledge.yaml_files import YAMLError, read_yaml
 
 REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
 TEMPLATE_REF = re.compile(r"\{\$([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -221,8 +221,8 @@ def load_rule_files(files: list[Path]) -> tuple[list[Rule], list[RuleProblem]]:
     for path in files:
         name = path.name
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
+            doc = read_yaml(path.read_text(encoding="utf-8"))
+        except YAMLError as exc:
             problems.append(RuleProblem(name, "-", f"not valid YAML: {exc}"))
             continue
         if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
@@ -595,7 +595,12 @@ def lint_rules(kb: Any) -> list[RuleProblem]:
 
 
 def load_rulebase(kb: Any) -> RuleBase:
-    """The rule base of `kb`, stratified; raises CmlkbError naming every violation."""
+    """The rule base of `kb`, stratified; raises CmlkbError naming every violation. Kept
+    in the disk cache of `kb`, if it has one (only a rule base without violations is)."""
+    return cached(kb, "rules", lambda: _load_rulebase(kb), _encode_rulebase, _decode_rulebase)
+
+
+def _load_rulebase(kb: Any) -> RuleBase:
 
     schema = fact_schema_at(kb.root)
     rules, problems = load_rule_files(rule_files(kb.root))
@@ -608,3 +613,83 @@ def load_rulebase(kb: Any) -> RuleBase:
             f"the rule files have {len(violations)} problem(s); run `cmlkb check`:\n  {listed}"
         )
     return RuleBase(rules, strata)
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, Ref):
+        return {"$ref": [value.alias, value.field]}
+    if isinstance(value, Sum):
+        return {"$sum": [_encode_value(value.left), value.op, _encode_value(value.right)]}
+    if isinstance(value, tuple):
+        return {"$tuple": list(value)}
+    return value
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict) and "$ref" in value:
+        return Ref(*value["$ref"])
+    if isinstance(value, dict) and "$sum" in value:
+        left, op, right = value["$sum"]
+        return Sum(_decode_value(left), op, _decode_value(right))
+    if isinstance(value, dict) and "$tuple" in value:
+        return tuple(value["$tuple"])
+    return value
+
+
+def _encode_rulebase(rulebase: RuleBase) -> dict[str, Any]:
+    """The rule base as JSON data (cmlkb.knowledge.cache); _decode_rulebase reverses it."""
+    return {
+        "rules": [
+            {
+                "id": r.id,
+                "version": r.version,
+                "title": r.title,
+                "guideline": r.guideline,
+                "conditions": [
+                    [
+                        c.alias,
+                        c.kind,
+                        c.negated,
+                        [[t.field, t.op, _encode_value(t.value)] for t in c.tests],
+                    ]
+                    for c in r.conditions
+                ],
+                "conclusions": r.conclusions,
+                "file": r.file,
+                "description": r.description,
+                "stratum": r.stratum,
+            }
+            for r in rulebase.rules
+        ],
+        "strata": [[r.id for r in stratum] for stratum in rulebase.strata],
+    }
+
+
+def _decode_rulebase(data: dict[str, Any]) -> RuleBase:
+    rules = [
+        Rule(
+            id=r["id"],
+            version=r["version"],
+            title=r["title"],
+            guideline=r["guideline"],
+            conditions=[
+                Condition(
+                    alias,
+                    kind,
+                    tuple(Test(name, op, _decode_value(value)) for name, op, value in tests),
+                    negated,
+                )
+                for alias, kind, negated, tests in r["conditions"]
+            ],
+            conclusions=r["conclusions"],
+            file=r["file"],
+            description=r["description"],
+            stratum=r["stratum"],
+        )
+        for r in data["rules"]
+    ]
+    by_id = {r.id: r for r in rules}
+    return RuleBase(rules, [[by_id[rid] for rid in stratum] for stratum in data["strata"]])
