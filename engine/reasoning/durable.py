@@ -144,22 +144,23 @@ def _retract(handle: int, facts: Sequence[Fact], sid: str) -> None:
 
 def _matches(handle: int, offset: int) -> list[Match]:
     """Every match the engine holds for the state, each taken off its agenda."""
-    out: list[Match] = []
     result = _engine.start_action_for_state(handle, offset)
     if not result:
-        return out
-    messages: str | None = result[1]
+        return []
+    messages: list[str] = []
+    message: str | None = result[1]
     try:
-        while messages:
-            action = json.loads(messages)
-            if len(action) != 1:
-                raise CmlkbError(f"the rule engine returned {len(action)} rules in one match")
-            rule_id, bound = next(iter(action.items()))
-            out.append((rule_id, bound))
-            messages = _engine.complete_and_start_action(handle, offset)
+        while message:
+            messages.append(message)
+            message = _engine.complete_and_start_action(handle, offset)
     except BaseException:
         _engine.abandon_action(handle, offset)
         raise
+    out: list[Match] = []
+    for action in json.loads("[" + ",".join(messages) + "]"):  # one parse for them all
+        if len(action) != 1:
+            raise CmlkbError(f"the rule engine returned {len(action)} rules in one match")
+        out.extend(action.items())
     return out
 
 

@@ -1,9 +1,16 @@
-"""The reasoner: case facts and knowledge facts through the rule strata to a fixpoint,
+"""The reasoner: case facts and knowledge facts through the rules to a fixpoint,
 recording for every derived fact the rule that derived it and the facts it used.
 
 Derived facts are kept here, not in engine memory (durable-rules has no truth
 maintenance): each evaluation starts from an empty engine state. A conclusion derived
 twice from different premises is one fact with two derivations.
+
+How the engine is driven (issue 11): all strata share one durable-rules ruleset and one
+engine state primed with the knowledge; each fact is sent once, in batches, carrying only
+the fields conditions test; a rule with a negation waits behind the gate of its stratum
+(rules.negation_gates), asserted once everything it may negate is known. The engine then
+reports matches in an order of its own, so the records and their derivations are put in
+one defined order afterwards (`_stratified_order`): the results never depend on it.
 """
 
 from __future__ import annotations
@@ -162,16 +169,27 @@ def _engine_kind(cond: Condition, copied: set[str]) -> str:
 
 
 def _literal_tests(rules: list[Rule], copied: set[str]) -> dict[str, list[list[Test]]]:
-    out: dict[str, list[list[Test]]] = {}
+    """Engine kind -> the literal tests of each condition on it, the fewest that decide
+    whether some condition could match: a condition whose tests include all of another's
+    adds nothing."""
+    found: dict[str, set[frozenset[Test]]] = {}
     for rule in rules:
         for cond in rule.conditions:
-            literal = [
+            literal = frozenset(
                 t
                 for t in cond.tests
-                if t.op == "in" or (t.op == "eq" and not isinstance(t.value, Ref | Sum))
-            ]
-            out.setdefault(_engine_kind(cond, copied), []).append(literal)
-    return out
+                if t.op == "in"
+                or (t.op == "eq" and not isinstance(t.value, Ref | Sum | list | dict))
+            )
+            found.setdefault(_engine_kind(cond, copied), set()).add(literal)
+    return {
+        kind: [
+            sorted(tests, key=repr)
+            for tests in sorted(conditions, key=lambda c: sorted(map(repr, c)))
+            if not any(other < tests for other in conditions)
+        ]
+        for kind, conditions in found.items()
+    }
 
 
 def _engine_fields(rules: list[Rule], copied: set[str]) -> dict[str, tuple[str, ...]]:
@@ -221,6 +239,9 @@ class CompiledRules:
 
     def __post_init__(self) -> None:
         self.rules = self.rulebase.by_id()
+        # rule id -> what a match of it needs: the rule, its aliases, stratum and place
+        self.plans = {r.id: (r, r.aliases, *self.rank[r.id]) for r in self.rulebase.rules}
+        self.knowledge_facts = {fid: r.fact for fid, r in self.knowledge.items()}
 
 
 _compiled: dict[str, CompiledRules] = {}
@@ -345,7 +366,7 @@ def infer(kb: KnowledgeBase, facts: list[CaseFact]) -> Inference:
     """Run every rule group over the case facts, joined with the knowledge facts the
     groups were primed with."""
     compiled = compiled_rules(kb)
-    rules, rank = compiled.rules, compiled.rank
+    rules, plans, knowledge = compiled.rules, compiled.plans, compiled.knowledge_facts
     case = [
         FactRecord(f"f{i}", dict(cf.fact, fid=f"f{i}"), "case", cf.path)
         for i, cf in enumerate(facts)
@@ -355,7 +376,6 @@ def infer(kb: KnowledgeBase, facts: list[CaseFact]) -> Inference:
         _content_key(r.fact): r for r in case
     }
     by_fid: dict[str, dict[str, Any]] = {r.fid: r.fact for r in case}
-    knowledge = compiled.knowledge
     firings: list[_Firing] = []
 
     for group in compiled.groups:
@@ -364,14 +384,12 @@ def infer(kb: KnowledgeBase, facts: list[CaseFact]) -> Inference:
             rule_id, matched = match
             if rule_id not in group.ids:
                 raise CmlkbError(f"rule {rule_id} fired outside its rule group")
-            rule = rules[rule_id]
-            aliases = rule.aliases
+            rule, aliases, stratum, place = plans[rule_id]
             premises = tuple([matched[alias]["fid"] for alias in aliases])
-            bound = {
-                alias: by_fid[p] if p in by_fid else knowledge[p].fact
-                for alias, p in zip(aliases, premises, strict=True)
-            }
-            stratum, place = rank[rule_id]
+            bound = {}
+            for alias, fid in zip(aliases, premises, strict=True):
+                fact = by_fid.get(fid)
+                bound[alias] = knowledge[fid] if fact is None else fact
             conclusions: list[FactRecord] = []
             firings.append(
                 (Derivation(rule.id, rule.version, premises), conclusions, stratum, place)
@@ -384,15 +402,16 @@ def infer(kb: KnowledgeBase, facts: list[CaseFact]) -> Inference:
                     raise CmlkbError(
                         f"rule {rule.id}: conclusion refers to a missing field {exc}"
                     ) from exc
-                key = _content_key(fact)
+                key = frozenset(fact.items())
                 record = by_content.get(key)
                 if record is None:
                     fid = f"d{len(derived)}"
-                    record = FactRecord(fid, dict(fact, fid=fid), "derived")
+                    fact["fid"] = fid
+                    record = FactRecord(fid, fact, "derived")
                     by_content[key] = record
-                    by_fid[fid] = record.fact
+                    by_fid[fid] = fact
                     derived.append(record)
-                    new.extend(group.engine_facts(record.fact))
+                    new.extend(group.engine_facts(fact))
                 conclusions.append(record)
             return new
 

@@ -10,7 +10,9 @@ is a data change. The syntax is documented in rules/README.md.
 Rules may use negation (`not:`). Because durable-rules has no truth maintenance
 (engine-notes C1 #7), negation is made sound by stratification, as in Datalog: a rule
 that negates a fact kind runs in a later stratum than every rule producing that kind.
-Each stratum is its own durable-rules ruleset, run to a fixpoint before the next.
+The strata share one durable-rules ruleset: a rule with a negation waits for a gate fact
+that the reasoner asserts once the strata below it have reached their fixpoint
+(negation_gates); rules without negation need no gate.
 """
 
 from __future__ import annotations
