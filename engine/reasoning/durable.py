@@ -31,7 +31,12 @@ each is handled here:
 - identity of facts is content (#14): every fact carries a unique `fid`, sent as the
   engine's message id; a fact the engine has already seen fails the run;
 - a fact costs one comparison per kind of the ruleset (see KIND_PROPERTY): conditions
-  test a property named after the kind instead.
+  test a property named after the kind instead;
+- a negation is judged when a match completes and never revisited, and a fact bound in
+  a match is not seen by the other conditions of that rule, negations included
+  (tests/engine/test_durable_adapter.py): the reasoner makes a negation wait behind a
+  gate (`barriers` of `run`; rules.negation_gates) and shows it copies of facts of a kind
+  the same rule binds (rules.copied_kinds).
 """
 
 from __future__ import annotations
