@@ -53,7 +53,7 @@ import durable_rules_engine as _engine
 from cmlkb.errors import CmlkbError
 
 Fact = dict[str, Any]
-Match = tuple[str, dict[str, Fact]]  # (rule id, alias -> matched fact)
+Match = tuple[str, dict[str, str]]  # (rule id, alias -> fid of the fact it matched)
 
 _lock = threading.RLock()
 _handles: dict[str, int] = {}  # ruleset name -> engine handle
@@ -89,6 +89,17 @@ def _kind_test(expression: Any) -> Any:
     return expression
 
 
+def _mentions_kind(value: Any, aliases: set[str]) -> bool:
+    """Whether an expression still tests the field `kind` or refers to it ($a.kind)."""
+    if isinstance(value, list):
+        return any(_mentions_kind(v, aliases) for v in value)
+    if not isinstance(value, dict):
+        return False
+    if "kind" in value or any(k in aliases and v == "kind" for k, v in value.items()):
+        return True
+    return any(_mentions_kind(v, aliases) for v in value.values())
+
+
 def _engine_definitions(definitions: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {
         rule: {
@@ -103,8 +114,17 @@ def _engine_definitions(definitions: dict[str, dict[str, Any]]) -> dict[str, dic
 
 
 def register(definitions: dict[str, dict[str, Any]]) -> str:
-    """Register a ruleset (rule id -> compiled definition); return its name."""
-    canonical = json.dumps(_engine_definitions(definitions), sort_keys=True)
+    """Register a ruleset (rule id -> compiled definition); return its name. A condition
+    tests a fact's kind only as `{"kind": K}` (the engine does not see the field)."""
+    engine = _engine_definitions(definitions)
+    for rule, definition in engine.items():
+        aliases = {alias for term in definition["all"] for alias in term}
+        if _mentions_kind(definition["all"], aliases):
+            raise CmlkbError(
+                f"rule {rule} tests or refers to the field `kind` other than as {{kind: K}}; "
+                "the rule engine does not see that field"
+            )
+    canonical = json.dumps(engine, sort_keys=True)
     name = "cmlkb_" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
     with _lock:
         if name not in _handles:
@@ -129,12 +149,17 @@ def _check_value(fact: Fact) -> None:
 def _assert(handle: int, facts: Sequence[Fact], sid: str) -> int:
     """Assert a batch of facts into state `sid`; return the state's offset (for reading
     its matches). Facts no rule wants are dropped by the engine."""
+    sent = []
     for fact in facts:
         _check_value(fact)
-    payload = json.dumps(
-        [{**f, "sid": sid, "id": f["fid"], KIND_PROPERTY + f["kind"]: 1} for f in facts]
-    )
-    code, offset = _engine.assert_facts(handle, payload)
+        # the engine's form: the fid as its message id, the kind as a property (see
+        # KIND_PROPERTY), nothing else twice (every property costs the engine)
+        message = fact.copy()
+        message["id"] = message.pop("fid")
+        message[KIND_PROPERTY + message.pop("kind")] = 1
+        message["sid"] = sid
+        sent.append(message)
+    code, offset = _engine.assert_facts(handle, json.dumps(sent))
     if code == _OBSERVED:
         raise CmlkbError("a fact was asserted twice in one engine state (duplicate fid)")
     if code not in (_OK, _NOT_HANDLED):
@@ -165,7 +190,8 @@ def _matches(handle: int, offset: int) -> list[Match]:
     for action in json.loads("[" + ",".join(messages) + "]"):  # one parse for them all
         if len(action) != 1:
             raise CmlkbError(f"the rule engine returned {len(action)} rules in one match")
-        out.extend(action.items())
+        for rule, matched in action.items():
+            out.append((rule, {alias: fact["id"] for alias, fact in matched.items()}))
     return out
 
 

@@ -385,7 +385,7 @@ def infer(kb: KnowledgeBase, facts: list[CaseFact]) -> Inference:
             if rule_id not in group.ids:
                 raise CmlkbError(f"rule {rule_id} fired outside its rule group")
             rule, aliases, stratum, place = plans[rule_id]
-            premises = tuple([matched[alias]["fid"] for alias in aliases])
+            premises = tuple([matched[alias] for alias in aliases])
             bound = {}
             for alias, fid in zip(aliases, premises, strict=True):
                 fact = by_fid.get(fid)

@@ -386,3 +386,26 @@ def test_a_fact_asserted_twice_fails_the_run():
         )
     again = [{"kind": "left", "key": 5, "fid": "x"}, {"kind": "right", "key": 5, "fid": "y"}]
     assert [m[0] for m in collect(ruleset, again)] == ["pair"]
+
+
+def test_a_rule_using_the_kind_field_otherwise_than_as_its_kind_is_refused():
+    """The engine sees a fact's kind as a property of its own (durable.KIND_PROPERTY), not
+    as the field `kind`: a rule reading that field would silently never match."""
+    with pytest.raises(CmlkbError, match=r"rule compare-kinds .* field `kind`"):
+        durable.register(
+            {
+                "compare-kinds": {
+                    "all": [
+                        {"a": {"kind": "left"}},
+                        {"b": {"$and": [{"kind": "right"}, {"$neq": {"tag": {"a": "kind"}}}]}},
+                    ]
+                }
+            }
+        )
+    # the word as a value is no reference
+    ruleset = durable.register(
+        {"word": {"all": [{"a": {"$and": [{"kind": "left"}, {"tag": "kind"}]}}]}}
+    )
+    assert [m[0] for m in collect(ruleset, [{"kind": "left", "tag": "kind", "fid": "w"}])] == [
+        "word"
+    ]
