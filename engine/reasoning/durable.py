@@ -136,8 +136,6 @@ def register(definitions: dict[str, dict[str, Any]]) -> str:
 
 
 def _check_value(fact: Fact) -> None:
-    if float not in set(map(type, fact.values())):  # the common case, at C speed
-        return
     for key, value in fact.items():
         if isinstance(value, float):
             raise CmlkbError(
@@ -151,7 +149,8 @@ def _assert(handle: int, facts: Sequence[Fact], sid: str) -> int:
     its matches). Facts no rule wants are dropped by the engine."""
     sent = []
     for fact in facts:
-        _check_value(fact)
+        if float in set(map(type, fact.values())):  # the common case, at C speed
+            _check_value(fact)
         # the engine's form: the fid as its message id, the kind as a property (see
         # KIND_PROPERTY), nothing else twice (every property costs the engine)
         message = fact.copy()

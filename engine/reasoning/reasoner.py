@@ -127,6 +127,7 @@ class RuleGroup:
 
     def __post_init__(self) -> None:
         self.ids = {r.id for r in self.rules}
+        self.barriers = [gate_fact(level) for level in self.gates]
         # kinds some condition takes without a literal test: every such fact is wanted
         self.always = {kind for kind, tests in self.literal_tests.items() if [] in tests}
 
@@ -423,7 +424,7 @@ def infer(kb: KnowledgeBase, facts: list[CaseFact]) -> Inference:
             kb.digest,
             inputs,
             on_match,
-            barriers=[gate_fact(level) for level in group.gates],
+            barriers=group.barriers,
         )
 
     own = _stratified_order(
