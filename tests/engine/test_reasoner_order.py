@@ -72,3 +72,17 @@ def test_strata_share_one_ruleset_until_it_would_hold_too_many_rules():
 
     assert sizes(100, 200, 150) == [450]
     assert sizes(300, 250, 40) == [300, 290]  # durable-rules fails above 511
+
+
+def test_rules_split_over_several_rulesets_derive_the_same(kb, monkeypatch):
+    """Past durable-rules' limit on rules per ruleset the strata go into several rulesets,
+    run one after the other: the same records, derivations and results as one ruleset."""
+    cases = _examples(kb)
+    one = [evaluate(kb, c) for c in cases]
+    monkeypatch.setattr(reasoner, "MAX_RULES_PER_RULESET", 60)
+    monkeypatch.setattr(reasoner, "_compiled", {})
+    assert len(reasoner.compiled_rules(kb).groups) > 2
+    several = [evaluate(kb, c) for c in cases]
+    for a, b in zip(one, several, strict=True):
+        assert _records(a) == _records(b), a.result["case"]
+        assert _comparable(a.result) == _comparable(b.result), a.result["case"]
