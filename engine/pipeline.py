@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cmlkb.case.facts import case_facts, fact_schema_at
+from cmlkb.case.facts import case_facts, fact_schema
 from cmlkb.case.read import CaseRDF, input_digest, load_case_files
 from cmlkb.case.validation import format_text, validate
 from cmlkb.errors import InvalidInput
@@ -116,7 +116,7 @@ def evaluate_case(
     case = case.case if isinstance(case, ValidCase) else case
     evaluation_id = evaluation_id or uuid.uuid4().hex
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    inference = infer(kb, case_facts(case, selection, fact_schema_at(kb.root)))
+    inference = infer(kb, case_facts(case, selection, fact_schema(kb)))
     result = build_result(case, kb, inference, selection, evaluation_id)
     return Evaluation(
         evaluation_id,

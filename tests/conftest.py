@@ -4,7 +4,7 @@ helper that runs the `cmlkb` command in-process and captures its output."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +41,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "java" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The command line's disk cache (cmlkb.knowledge.cache, under $XDG_CACHE_HOME) in a
+    folder of this test session, for in-process and subprocess runs: never the user's."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache-home")))
+        mp.delenv("CMLKB_CACHE", raising=False)
+        yield
 
 
 @pytest.fixture(scope="session")

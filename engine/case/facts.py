@@ -10,14 +10,16 @@ passed in, so that a stored knowledge version is replayed with its own scales.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.knowledge.cache import cached
+from cmlkb.knowledge.yaml_files import read_yaml
 
 DAYS_PER_MONTH = Decimal("30.4375")  # 365.25 / 12: the calendar, not a clinical threshold
 
@@ -36,7 +38,7 @@ class FactSchema:
 @cache
 def fact_schema_at(root: Path) -> FactSchema:
     """The fact declarations of the rules under `root` (rules/facts.yaml), once per root."""
-    doc = yaml.safe_load((root / "rules" / "facts.yaml").read_text(encoding="utf-8"))
+    doc = read_yaml((root / "rules" / "facts.yaml").read_text(encoding="utf-8"))
     return FactSchema(
         scales={k: int(v) for k, v in doc["scales"].items()},
         unbounded=int(doc["unbounded"]),
@@ -45,6 +47,31 @@ def fact_schema_at(root: Path) -> FactSchema:
         derived_kinds=doc.get("derived") or {},
         lab_units=dict(doc.get("lab_units") or {}),
         doses_per_day={k: Decimal(str(v)) for k, v in (doc.get("doses_per_day") or {}).items()},
+    )
+
+
+_schemas: dict[str, FactSchema] = {}
+
+
+def fact_schema(kb: KnowledgeBase) -> FactSchema:
+    """The fact declarations of `kb` (fact_schema_at(kb.root)), once per knowledge digest;
+    kept in the disk cache of `kb`, if it has one (so a run from the cache reads no YAML)."""
+    if kb.digest not in _schemas:
+        _schemas[kb.digest] = cached(
+            kb, "fact-schema", lambda: fact_schema_at(kb.root), _encode_schema, _decode_schema
+        )
+    return _schemas[kb.digest]
+
+
+def _encode_schema(schema: FactSchema) -> dict[str, Any]:
+    data = asdict(schema)
+    data["doses_per_day"] = {k: str(v) for k, v in schema.doses_per_day.items()}
+    return data
+
+
+def _decode_schema(data: dict[str, Any]) -> FactSchema:
+    return FactSchema(
+        **{**data, "doses_per_day": {k: Decimal(v) for k, v in data["doses_per_day"].items()}}
     )
 
 

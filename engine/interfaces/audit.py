@@ -23,7 +23,7 @@ def evaluate_again(
 
 def run_replay(args: argparse.Namespace) -> int:
     with open_store(args.store, create=False) as store:
-        current = load_knowledge(args.knowledge_root) if args.with_current else None
+        current = load_knowledge(args.knowledge_root, args.cache_dir) if args.with_current else None
         report = replay(store, args.evaluation, evaluate_again, current)
     if args.format == "json":
         sys.stdout.write(json.dumps(report.as_json(), indent=2) + "\n")
@@ -33,7 +33,7 @@ def run_replay(args: argparse.Namespace) -> int:
 
 
 def run_impact(args: argparse.Namespace) -> int:
-    current = load_knowledge(args.knowledge_root)
+    current = load_knowledge(args.knowledge_root, args.cache_dir)
     with open_store(args.store, create=False) as store:
         reports = impact(store, args.since, current, evaluate_again)
     changed = [r for r in reports if not r.identical]

@@ -11,6 +11,9 @@ release), else the checkout beside the package. Every command gets it as
 `args.knowledge_root` and passes it down; no other module reads the environment for it.
 The audit store likewise: `--store`, else `$CMLKB_STORE` when set, as `args.store` (None:
 the store's own default, ./audit-store).
+So is the disk cache of what is derived from the knowledge (`args.cache_dir`:
+$XDG_CACHE_HOME/cmlkb, `CMLKB_CACHE=off` for none), which the commands that evaluate
+pass to `load_knowledge`.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 STORE_HELP = "audit store folder (default: $CMLKB_STORE, else ./audit-store)"
 HOME_VAR = "CMLKB_HOME"
 STORE_VAR = "CMLKB_STORE"
+CACHE_VAR = "CMLKB_CACHE"
 
 
 def knowledge_root(environ: Mapping[str, str] | None = None) -> Path:
@@ -68,6 +72,22 @@ def store_location(flag: str | None, environ: Mapping[str, str] | None = None) -
     """The audit store of this run: --store when given, else $CMLKB_STORE when set, else
     None (cmlkb.provenance.store's default, ./audit-store)."""
     return flag or (os.environ if environ is None else environ).get(STORE_VAR) or None
+
+
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
+    """Where what is derived from the knowledge (compiled rules, knowledge facts) is kept
+    between runs (cmlkb.knowledge.cache): $XDG_CACHE_HOME/cmlkb, by default
+    ~/.cache/cmlkb; None (no disk cache) when $CMLKB_CACHE is `off`."""
+    env = os.environ if environ is None else environ
+    if env.get(CACHE_VAR, "").strip().lower() == "off":
+        return None
+    base = env.get("XDG_CACHE_HOME", "")
+    if not Path(base).is_absolute():  # unset, empty or relative: the XDG default
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home folder to be found: no disk cache
+            return None
+    return Path(base) / "cmlkb"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -221,6 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.knowledge_root = knowledge_root()
     if hasattr(args, "store"):
         args.store = store_location(args.store)
+    args.cache_dir = cache_dir()
     try:
         handler = getattr(importlib.import_module(module_name), function)
         return int(handler(args))

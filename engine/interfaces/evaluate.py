@@ -12,7 +12,7 @@ from cmlkb.provenance.store import open_store
 
 
 def run(args: argparse.Namespace) -> int:
-    kb = load_knowledge(args.knowledge_root)
+    kb = load_knowledge(args.knowledge_root, args.cache_dir)
     selection = selection_for(kb, args.guideline, args.nccn, args.classification)
     cases = validated([Path(f) for f in args.files], kb)
     evaluations = [evaluate_case(case, kb, selection) for case in cases]

@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     if target.suffix.lower() in (".json", ".jsonl") or target.is_file():
         if not target.is_file():
             raise InvalidInput(f"{args.target}: no such case file")
-        kb = load_knowledge(args.knowledge_root)
+        kb = load_knowledge(args.knowledge_root, args.cache_dir)
         selection = selection_for(kb, args.guideline)
         cases = validated([target], kb)
         if len(cases) != 1:

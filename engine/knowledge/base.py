@@ -55,18 +55,17 @@ def digest_files(files: list[Path], base: Path) -> str:
 def _python(term: Any) -> Any:
     """A pyoxigraph term as a Python value: IRIs as str, literals by datatype."""
     if isinstance(term, ox.Literal):
-        datatype = term.datatype.value if term.datatype is not None else ""
-        converter = _LITERAL_TYPES.get(datatype)
+        converter = _LITERAL_TYPES.get(term.datatype)
         return converter(term.value) if converter else term.value
     return term.value
 
 
-_LITERAL_TYPES: dict[str, Callable[[str], Any]] = {
-    str(XSD.integer): int,
-    str(XSD.int): int,
-    str(XSD.decimal): Decimal,
-    str(XSD.double): Decimal,
-    str(XSD.boolean): lambda v: v in ("true", "1"),
+_LITERAL_TYPES: dict[ox.NamedNode, Callable[[str], Any]] = {
+    ox.NamedNode(str(XSD.integer)): int,
+    ox.NamedNode(str(XSD.int)): int,
+    ox.NamedNode(str(XSD.decimal)): Decimal,
+    ox.NamedNode(str(XSD.double)): Decimal,
+    ox.NamedNode(str(XSD.boolean)): lambda v: v in ("true", "1"),
 }
 
 
@@ -85,6 +84,7 @@ class KnowledgeBase:
         files: list[Path],
         turtle: list[Path],
         store: ox.Store,
+        cache_dir: Path | None = None,
     ) -> None:
         self.version = version
         self.digest = digest
@@ -93,6 +93,9 @@ class KnowledgeBase:
         self.turtle = turtle
         self._store = store
         self._graph: Graph | None = None
+        # where what is derived from this knowledge may be kept between runs
+        # (cmlkb.knowledge.cache); None: nowhere
+        self.cache_dir = cache_dir
 
     @property
     def store(self) -> ox.Store:
@@ -133,8 +136,9 @@ def load_store(files: list[Path]) -> ox.Store:
     return store
 
 
-def load_knowledge_from(root: Path) -> KnowledgeBase:
-    """Load the knowledge base found under `root` (a folder with ontology/ and rules/)."""
+def load_knowledge_from(root: Path, cache_dir: Path | None = None) -> KnowledgeBase:
+    """Load the knowledge base found under `root` (a folder with ontology/ and rules/);
+    `cache_dir`: where what is derived from it may be kept between runs (None: nowhere)."""
     files = knowledge_files(root)
     missing = [f for f in files if not f.is_file()]
     if missing:
@@ -157,6 +161,7 @@ def load_knowledge_from(root: Path) -> KnowledgeBase:
         files=all_files,
         turtle=files,
         store=store,
+        cache_dir=cache_dir,
     )
 
 
@@ -165,16 +170,23 @@ def _select(
 ) -> list[dict[str, Any]]:
     solutions = query_files.solutions(store, query, params)
     names = query_files.variables(solutions)
-    return [{n: _python(s[n]) for n in names if s[n] is not None} for s in solutions]
+    # a solution iterates its values in the order of the variables (None: unbound)
+    return [
+        {n: _python(v) for n, v in zip(names, s, strict=True) if v is not None} for s in solutions
+    ]
 
 
-def load_knowledge(root: Path | None = None) -> KnowledgeBase:
-    """The knowledge base under `root`, loaded once per root for the process; without a
-    root, the one of this installation (`paths.default_root()`, for library callers and
-    tests; the command line passes the root it chose)."""
-    return _load_cached(Path(root) if root is not None else default_root())
+def load_knowledge(root: Path | None = None, cache_dir: Path | None = None) -> KnowledgeBase:
+    """The knowledge base under `root`, loaded once per root (and cache folder) for the
+    process; without a root, the one of this installation (`paths.default_root()`, for
+    library callers and tests; the command line passes the root it chose). `cache_dir`:
+    see load_knowledge_from."""
+    return _load_cached(
+        Path(root) if root is not None else default_root(),
+        Path(cache_dir) if cache_dir is not None else None,
+    )
 
 
 @cache
-def _load_cached(root: Path) -> KnowledgeBase:
-    return load_knowledge_from(root)
+def _load_cached(root: Path, cache_dir: Path | None) -> KnowledgeBase:
+    return load_knowledge_from(root, cache_dir)

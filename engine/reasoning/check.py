@@ -35,6 +35,7 @@ from cmlkb.errors import CmlkbError
 from cmlkb.knowledge import owl, query_files
 from cmlkb.knowledge.base import KnowledgeBase, knowledge_files, rule_files
 from cmlkb.knowledge.namespaces import bind_prefixes, compact_text
+from cmlkb.knowledge.yaml_files import YAMLError, read_yaml
 from cmlkb.reasoning.rules import lint_rules
 
 SEVERITIES = ("violation", "warning", "info")
@@ -367,8 +368,6 @@ def citation_findings(kb: KnowledgeBase, fallback_root: Path | None = None) -> l
     knowledge graph's literals (focus: the statement and property), comment lines of the
     Turtle files (focus: file:line), every string of each rule (focus: file: rule id) and
     the query files (focus: file:line; those of `fallback_root` when the copy has none)."""
-    import yaml
-
     graph = bind_prefixes(kb.graph)
     findings: list[Finding] = []
     for subject, predicate, obj in graph:
@@ -383,8 +382,8 @@ def citation_findings(kb: KnowledgeBase, fallback_root: Path | None = None) -> l
                 findings += _citation_finding(f"{_relative(path, kb.root)}:{number}", line)
     for path in rule_files(kb.root):
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError:
+            doc = read_yaml(path.read_text(encoding="utf-8"))
+        except YAMLError:
             continue  # the rule lint reports it
         for raw in doc.get("rules", []) if isinstance(doc, dict) else []:
             rid = raw.get("id", "?") if isinstance(raw, dict) else "?"

@@ -22,6 +22,7 @@ from cmlkb.case.facts import FactSchema, fact_schema_at, scaled
 from cmlkb.errors import CmlkbError
 from cmlkb.knowledge import query_files
 from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.knowledge.cache import cached
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,14 @@ _cache: dict[str, tuple[KnowledgeFact, ...]] = {}
 
 
 def knowledge_facts(kb: KnowledgeBase) -> tuple[KnowledgeFact, ...]:
-    """The knowledge facts of `kb`, computed once per process and knowledge digest."""
+    """The knowledge facts of `kb`, computed once per process and knowledge digest (and
+    kept in the disk cache of `kb`, if it has one)."""
     if kb.digest not in _cache:
-        _cache[kb.digest] = tuple(query_knowledge_facts(kb))
+        _cache[kb.digest] = cached(
+            kb,
+            "knowledge-facts",
+            lambda: tuple(query_knowledge_facts(kb)),
+            encode=lambda facts: [[f.fact, f.iri] for f in facts],
+            decode=lambda rows: tuple(KnowledgeFact(dict(fact), str(iri)) for fact, iri in rows),
+        )
     return _cache[kb.digest]

@@ -10,22 +10,25 @@ is a data change. The syntax is documented in rules/README.md.
 Rules may use negation (`not:`). Because durable-rules has no truth maintenance
 (engine-notes C1 #7), negation is made sound by stratification, as in Datalog: a rule
 that negates a fact kind runs in a later stratum than every rule producing that kind.
-Each stratum is its own durable-rules ruleset, run to a fixpoint before the next.
+The strata share one durable-rules ruleset: a rule with a negation waits for a gate fact
+that the reasoner asserts once the strata below it have reached their fixpoint
+(negation_gates); rules without negation need no gate.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cmlkb.case.facts import fact_schema_at
 from cmlkb.errors import CmlkbError
 from cmlkb.knowledge.base import rule_files
+from cmlkb.knowledge.cache import cached
 from cmlkb.knowledge.namespaces import SRC
+from cmlkb.knowledge.yaml_files import YAMLError, read_yaml
 
 REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
 TEMPLATE_REF = re.compile(r"\{\$([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -81,6 +84,16 @@ class Rule:
     file: str
     description: str = ""
     stratum: int = 0
+
+    @functools.cached_property
+    def aliases(self) -> tuple[str, ...]:
+        """The names of the facts a match binds, in condition order (its premises)."""
+        return tuple(c.alias for c in self.conditions if c.alias)
+
+    @functools.cached_property
+    def compiled_conclusions(self) -> list[list[tuple[str, int, Any, Any]]]:
+        """The conclusions as `conclude` evaluates them (compile_conclusion)."""
+        return [compile_conclusion(c) for c in self.conclusions]
 
     @property
     def produces(self) -> set[str]:
@@ -210,8 +223,8 @@ def load_rule_files(files: list[Path]) -> tuple[list[Rule], list[RuleProblem]]:
     for path in files:
         name = path.name
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
+            doc = read_yaml(path.read_text(encoding="utf-8"))
+        except YAMLError as exc:
             problems.append(RuleProblem(name, "-", f"not valid YAML: {exc}"))
             continue
         if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
@@ -291,21 +304,61 @@ def _test_definition(test: Test) -> dict[str, Any]:
     return {OPERATORS[test.op]: {test.field: _value_definition(test.value)}}
 
 
-def negated_kind(kind: str) -> str:
-    """The kind under which facts are shown to negated conditions.
+# A gate: a fact the reasoner asserts once every fact a negation may look at is known.
+STRATUM_GATE = "@stratum"  # its kind and the alias of its condition (reserved: '@')
 
-    durable-rules evaluates a negation when the positive facts arrive and never takes an
-    action back. So the facts a stratum negates (all known: stratification puts their
-    producers in earlier strata) are asserted first, as copies of this kind, before any
-    fact that can complete a match; a negation then always sees its complete input."""
+
+def gate_fact(level: int) -> dict[str, Any]:
+    """The gate of `level`: asserted after the fixpoint of every stratum below `level`."""
+    return {"kind": STRATUM_GATE, "level": level, "fid": f"{STRATUM_GATE}{level}"}
+
+
+def negation_gates(rules: list[Rule]) -> dict[str, int]:
+    """Rule id -> the gate each rule with a negation waits for (rules stratified).
+
+    durable-rules evaluates a negation when the positive facts of a match arrive and never
+    takes a match back, so a negation must not be evaluated before every fact of the kind
+    it negates is known. A rule with a negation therefore has the gate of level L as its
+    first condition, L being one above the highest stratum that produces a negated kind (0
+    when the kinds are input kinds); the reasoner asserts gate L after the fixpoint of
+    the strata below L. Rules without negation need no gate: they are monotone, and
+    firing as soon as their input is there derives the same facts. Strata thus share one
+    ruleset and one engine state; only a negation waits."""
+    produced_at: dict[str, int] = {}
+    for r in rules:
+        for kind in r.produces:
+            produced_at[kind] = max(produced_at.get(kind, -1), r.stratum)
+    return {
+        r.id: 1 + max(produced_at.get(kind, -1) for kind in r.negates) for r in rules if r.negates
+    }
+
+
+def negated_kind(kind: str) -> str:
+    """The kind under which copies of facts are shown to the negations of `kind` that
+    `copied_kinds` names."""
     return kind + "@negated"
 
 
-def compile_rule(rule: Rule) -> dict[str, Any]:
-    """The durable-rules JSON definition of one rule (without its action)."""
+def copied_kinds(rules: list[Rule]) -> set[str]:
+    """Kinds a rule both binds and negates. durable-rules does not let a fact already
+    bound in a match satisfy another condition of the same rule, negations included
+    (tests/engine/test_durable_adapter.py), so such a negation would not see the fact
+    the rule bound (`not: {kind: dose, daily: {lte: $t.current_daily}}` beside `s:
+    {kind: dose}`). Negations of these kinds look at copies of their facts instead."""
+    return {kind for r in rules for kind in r.negates & r.consumes}
+
+
+def compile_rule(
+    rule: Rule, gate: int | None = None, copied: frozenset[str] | set[str] = frozenset()
+) -> dict[str, Any]:
+    """The durable-rules JSON definition of one rule (without its action); `gate`: the
+    level of the gate it waits for (negation_gates); `copied`: the kinds whose negations
+    look at copies (copied_kinds)."""
     terms: list[dict[str, Any]] = []
+    if gate is not None:
+        terms.append({STRATUM_GATE: {"$and": [{"kind": STRATUM_GATE}, {"level": gate}]}})
     for i, cond in enumerate(rule.conditions):
-        kind = negated_kind(cond.kind) if cond.negated else cond.kind
+        kind = negated_kind(cond.kind) if cond.negated and cond.kind in copied else cond.kind
         # durable-rules ignores a comparison with another fact placed after an `$or` in
         # the same `$and` (tests/engine/test_durable_adapter.py): `in` tests go last.
         tests = sorted(cond.tests, key=lambda t: t.op == "in")
@@ -328,6 +381,55 @@ def resolve(value: Any, bound: dict[str, dict[str, Any]]) -> Any:
     if isinstance(value, list):
         return [resolve(v, bound) for v in value]
     return value
+
+
+# How each value of a conclusion is made (compile_conclusion): as written, a field of a
+# matched fact, a text with fields of matched facts, or anything else through `resolve`.
+_LITERAL, _FIELD, _TEXT, _RESOLVE = range(4)
+
+
+def compile_conclusion(template: dict[str, Any]) -> list[tuple[str, int, Any, Any]]:
+    """A conclusion template as plain data that `conclude` evaluates without parsing it
+    again; the result is the same as resolving each value (`resolve`)."""
+    parts: list[tuple[str, int, Any, Any]] = []
+    for key, value in template.items():
+        if isinstance(value, str):
+            m = REF.match(value.strip())
+            if m:
+                parts.append((key, _FIELD, m.group(1), m.group(2)))
+            elif "{$" in value:
+                pieces = TEMPLATE_REF.split(value)  # text, alias, field, text, ...
+                refs = [(pieces[i], pieces[i + 1]) for i in range(1, len(pieces), 3)]
+                parts.append((key, _TEXT, pieces[0::3], refs))
+            else:
+                parts.append((key, _LITERAL, value, None))
+        elif isinstance(value, list):
+            parts.append((key, _RESOLVE, value, None))
+        else:
+            parts.append((key, _LITERAL, value, None))
+    return parts
+
+
+def conclude(
+    parts: list[tuple[str, int, Any, Any]], bound: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """The fact a compiled conclusion (compile_conclusion) makes from the matched facts;
+    KeyError names a field a matched fact does not have."""
+    out: dict[str, Any] = {}
+    for key, how, a, b in parts:
+        if how == _LITERAL:
+            out[key] = a
+        elif how == _FIELD:
+            out[key] = bound[a][b]
+        elif how == _TEXT:
+            text = [a[0]]
+            for (alias, name), tail in zip(b, a[1:], strict=True):
+                text.append(str(bound[alias][name]))
+                text.append(tail)
+            out[key] = "".join(text)
+        else:
+            out[key] = resolve(a, bound)
+    return out
 
 
 # --------------------------------------------------------------------------- lint
@@ -495,7 +597,12 @@ def lint_rules(kb: Any) -> list[RuleProblem]:
 
 
 def load_rulebase(kb: Any) -> RuleBase:
-    """The rule base of `kb`, stratified; raises CmlkbError naming every violation."""
+    """The rule base of `kb`, stratified; raises CmlkbError naming every violation. Kept
+    in the disk cache of `kb`, if it has one (only a rule base without violations is)."""
+    return cached(kb, "rules", lambda: _load_rulebase(kb), _encode_rulebase, _decode_rulebase)
+
+
+def _load_rulebase(kb: Any) -> RuleBase:
 
     schema = fact_schema_at(kb.root)
     rules, problems = load_rule_files(rule_files(kb.root))
@@ -508,3 +615,83 @@ def load_rulebase(kb: Any) -> RuleBase:
             f"the rule files have {len(violations)} problem(s); run `cmlkb check`:\n  {listed}"
         )
     return RuleBase(rules, strata)
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, Ref):
+        return {"$ref": [value.alias, value.field]}
+    if isinstance(value, Sum):
+        return {"$sum": [_encode_value(value.left), value.op, _encode_value(value.right)]}
+    if isinstance(value, tuple):
+        return {"$tuple": list(value)}
+    return value
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict) and "$ref" in value:
+        return Ref(*value["$ref"])
+    if isinstance(value, dict) and "$sum" in value:
+        left, op, right = value["$sum"]
+        return Sum(_decode_value(left), op, _decode_value(right))
+    if isinstance(value, dict) and "$tuple" in value:
+        return tuple(value["$tuple"])
+    return value
+
+
+def _encode_rulebase(rulebase: RuleBase) -> dict[str, Any]:
+    """The rule base as JSON data (cmlkb.knowledge.cache); _decode_rulebase reverses it."""
+    return {
+        "rules": [
+            {
+                "id": r.id,
+                "version": r.version,
+                "title": r.title,
+                "guideline": r.guideline,
+                "conditions": [
+                    [
+                        c.alias,
+                        c.kind,
+                        c.negated,
+                        [[t.field, t.op, _encode_value(t.value)] for t in c.tests],
+                    ]
+                    for c in r.conditions
+                ],
+                "conclusions": r.conclusions,
+                "file": r.file,
+                "description": r.description,
+                "stratum": r.stratum,
+            }
+            for r in rulebase.rules
+        ],
+        "strata": [[r.id for r in stratum] for stratum in rulebase.strata],
+    }
+
+
+def _decode_rulebase(data: dict[str, Any]) -> RuleBase:
+    rules = [
+        Rule(
+            id=r["id"],
+            version=r["version"],
+            title=r["title"],
+            guideline=r["guideline"],
+            conditions=[
+                Condition(
+                    alias,
+                    kind,
+                    tuple(Test(name, op, _decode_value(value)) for name, op, value in tests),
+                    negated,
+                )
+                for alias, kind, negated, tests in r["conditions"]
+            ],
+            conclusions=r["conclusions"],
+            file=r["file"],
+            description=r["description"],
+            stratum=r["stratum"],
+        )
+        for r in data["rules"]
+    ]
+    by_id = {r.id: r for r in rules}
+    return RuleBase(rules, [[by_id[rid] for rid in stratum] for stratum in data["strata"]])

@@ -6,13 +6,14 @@ ELN and NCCN categories are the most severe current finding (cml:severityRank), 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from cmlkb.case.facts import fact_schema_at
+from cmlkb.case.facts import fact_schema
 from cmlkb.knowledge import query_files
 from cmlkb.knowledge.base import KnowledgeBase
+from cmlkb.knowledge.cache import cached
 from cmlkb.knowledge.namespaces import compact
 from cmlkb.reasoning.reasoner import FactRecord, Inference
 
@@ -38,11 +39,30 @@ _ranks: dict[str, dict[str, dict[str, int]]] = {}
 
 
 def citations(kb: KnowledgeBase) -> dict[str, Citation]:
-    """Statement IRI -> its evidence and sources (queries/explain/statements.rq)."""
-    if kb.digest in _citations:
-        return _citations[kb.digest]
+    """Statement IRI -> its evidence and sources (queries/explain/statements.rq); kept in
+    the disk cache of `kb`, if it has one."""
+    if kb.digest not in _citations:
+        query = query_files.load("explain/statements", kb.root)
+        _citations[kb.digest] = cached(
+            kb,
+            "citations",
+            lambda: _citations_of(kb, query),
+            encode=lambda table: {s: list(asdict(c).values()) for s, c in table.items()},
+            decode=lambda data: {s: _citation(*fields) for s, fields in data.items()},
+            inputs=[query.text],
+        )
+    return _citations[kb.digest]
+
+
+def _citation(
+    statement: str, evidence: str, sources: list[str], citation: str, *text: str
+) -> Citation:
+    return Citation(statement, evidence, tuple(sources), citation, *text)
+
+
+def _citations_of(kb: KnowledgeBase, query: query_files.Query) -> dict[str, Citation]:
     rows: dict[str, dict[str, Any]] = {}
-    for r in kb.select(query_files.load("explain/statements", kb.root)):
+    for r in kb.select(query):
         s = str(r["statement"])
         entry = rows.setdefault(
             s,
@@ -61,7 +81,7 @@ def citations(kb: KnowledgeBase) -> dict[str, Citation]:
             or str(r.get("url") or "")
         )
         entry["sources"][src] = f"{r.get('sourceTitle') or src}" + (f" ({ident})" if ident else "")
-    out = {
+    return {
         s: Citation(
             statement=compact(s),
             evidence=e["evidence"],
@@ -73,8 +93,6 @@ def citations(kb: KnowledgeBase) -> dict[str, Citation]:
         )
         for s, e in rows.items()
     }
-    _citations[kb.digest] = out
-    return out
 
 
 def ranks(kb: KnowledgeBase) -> dict[str, dict[str, int]]:
@@ -203,7 +221,7 @@ def build_result(
     evaluation_id: str,
 ) -> dict[str, Any]:
     rk = ranks(kb)
-    scales = fact_schema_at(kb.root).scales
+    scales = fact_schema(kb).scales
     facts = {
         k: inference.of_kind(k)
         for k in (

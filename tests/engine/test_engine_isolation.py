@@ -113,7 +113,7 @@ def test_a_failing_run_does_not_poison_the_next_evaluation(kb):
 
     case = make_case(kb, bcr_abl1=[bcr(6, 5.0)])
     before = comparable(evaluate(kb, case).result)
-    ruleset = compiled_rules(kb).strata[0].ruleset
+    ruleset = compiled_rules(kb).groups[0].ruleset
     with pytest.raises(CmlkbError, match="float"):
         durable.run(
             ruleset, kb.digest, [{"kind": "case", "fid": "x", "assessed_day": 1.5}], lambda m: []
