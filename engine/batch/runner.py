@@ -109,6 +109,7 @@ class BatchRequest:
     store_location: Path | None = None
     resume: bool = False
     batch_id: str | None = None
+    cache_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -415,13 +416,19 @@ def run_batch(
         if not path.parent.is_dir():
             raise InvalidInput(f"cannot write {path}: no folder {path.parent}")
     cohort = scan_cohort(request.cohort)
-    kb = load_knowledge(request.knowledge_root)
+    kb = load_knowledge(request.knowledge_root, request.cache_dir)
     selection = selection_for(kb, request.guideline, request.nccn, request.classification)
     state_file = state_path(request.out)
     state = _prepare_state(request, _identity(request, cohort, kb, selection), state_file)
     done_before = state.checkpoint.next_record
     # the root as an absolute path: a worker on another machine or folder reads the same one
-    config = WorkerConfig(str(Path(kb.root).resolve()), kb.digest, dict(selection), request.store)
+    config = WorkerConfig(
+        str(Path(kb.root).resolve()),
+        kb.digest,
+        dict(selection),
+        request.store,
+        str(request.cache_dir) if request.cache_dir else None,
+    )
     location = store_path(request.store_location) if request.store else None
     interrupted = False
     startup = 0.0

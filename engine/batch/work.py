@@ -53,6 +53,7 @@ class WorkerConfig:
     knowledge_digest: str
     selection: dict[str, str] = field(hash=False)
     store: bool
+    cache_dir: str | None = None  # the disk cache of the compiled knowledge (None: none)
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ _lock = threading.Lock()
 
 
 def _knowledge(config: WorkerConfig) -> KnowledgeBase:
-    kb = load_knowledge(Path(config.knowledge_root))  # once per root and process
+    cache = Path(config.cache_dir) if config.cache_dir else None
+    kb = load_knowledge(Path(config.knowledge_root), cache)  # once per root and process
     if kb.digest != config.knowledge_digest:
         raise KnowledgeMismatch(
             f"the knowledge under {config.knowledge_root} is {kb.digest} on this worker "

@@ -197,6 +197,7 @@ def run(args: argparse.Namespace) -> int:
         store_location=Path(args.store) if args.store else None,
         resume=args.resume,
         batch_id=args.batch_id,
+        cache_dir=args.cache_dir,
     )
     display = BarProgress() if sys.stderr.isatty() else PlainProgress(args.progress_every)
     with display:

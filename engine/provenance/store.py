@@ -158,6 +158,9 @@ class AuditStore:
     def __init__(self, store: ox.Store, path: Path | None) -> None:
         self.store = store
         self.path = path
+        # The chain head after this object's last append: an open store has one writer (the
+        # on-disk store is locked to one process), so the head need not be searched again.
+        self._head: tuple[int, str] | None = None
 
     # ---------------------------------------------------------------- writing
 
@@ -198,6 +201,8 @@ class AuditStore:
 
     def head(self) -> tuple[int, str]:
         """(sequence number, digest) of the last record, (0, GENESIS) when empty."""
+        if self._head is not None:
+            return self._head
         rows = list(query_files.solutions(self.store, "engine/store-head"))
         if not rows:
             return 0, GENESIS
@@ -235,6 +240,7 @@ class AuditStore:
         quads.append(f"{ox.Triple(g, RECORD_DIGEST, ox.Literal(digest))} .\n")
         parsed = list(ox.parse("".join(quads), format=ox.RdfFormat.N_QUADS))  # labels kept
         self.store.extend(parsed)  # one transaction: all of the record or nothing
+        self._head = (sequence, digest)
         return digest
 
     def flush(self) -> None:

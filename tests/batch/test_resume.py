@@ -21,7 +21,7 @@ from cmlkb.provenance.audit import verify
 from cmlkb.provenance.store import open_store
 from tests.batch.kit import child, cmlkb, cohort_lines, jsonl, state, write_lines
 
-N, SEED, EVERY = 60, 31, 7
+N, SEED, EVERY = 400, 31, 7  # enough records that a stop lands mid-batch
 BATCH = "7d1c6a52-3f0e-4c55-9a7e-1a2b3c4d5e6f"
 WAIT = 180  # seconds, on a loaded machine
 
