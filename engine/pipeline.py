@@ -21,7 +21,7 @@ from cmlkb.errors import InvalidInput
 from cmlkb.knowledge.base import KnowledgeBase
 from cmlkb.knowledge.namespaces import CML
 from cmlkb.provenance.graph import export, provenance_graph
-from cmlkb.provenance.store import AuditStore
+from cmlkb.provenance.store import FLUSH_EVERY, AuditStore
 from cmlkb.reasoning.reasoner import infer
 from cmlkb.results.evaluation import Evaluation
 from cmlkb.results.patient import patient_summary
@@ -160,10 +160,12 @@ def store_evaluations(
     """Write each evaluation to the audit store. The provenance graph built for the store
     stays with the evaluation only when the output format `fmt` exports it (render then
     reuses it); otherwise it is let go at once, so a long batch does not hold them all."""
-    for evaluation in evaluations:
+    for n, evaluation in enumerate(evaluations, 1):
         store.add(evaluation, kb)
         if fmt not in GRAPH_FORMATS:
             evaluation.provenance = None
+        if n % FLUSH_EVERY == 0:
+            store.flush()  # memory flat over many evaluations
 
 
 def render(evaluations: list[Evaluation], kb: KnowledgeBase, fmt: str) -> str:

@@ -41,7 +41,7 @@ from cmlkb.batch.work import Evaluated, RecordTask, Rejected, WorkerConfig, setu
 from cmlkb.errors import CmlkbError, InvalidInput
 from cmlkb.knowledge.base import KnowledgeBase, load_knowledge
 from cmlkb.pipeline import selection_for
-from cmlkb.provenance.store import AuditStore, open_store, store_path
+from cmlkb.provenance.store import FLUSH_EVERY, AuditStore, open_store, store_path
 
 __all__ = [
     "BatchProgress",
@@ -58,7 +58,7 @@ CHECKPOINT_SECONDS = 1.0
 CHECKPOINT_RECORDS = 1000
 # the parent flushes the audit store after this many appends: pyoxigraph keeps recent
 # writes in memory (about 3 MB per evaluation) until a flush
-STORE_FLUSH_RECORDS = 50
+STORE_FLUSH_RECORDS = FLUSH_EVERY
 TASK_TIMEOUT = 600.0  # seconds for one record (about 0.1 s is usual, a few s on a cold worker)
 
 

@@ -48,6 +48,9 @@ from cmlkb.results.evaluation import Evaluation
 
 DEFAULT_LOCATION = "audit-store"
 GENESIS = "sha256:" + "0" * 64
+# A writer flushes the store after this many appends: pyoxigraph holds recent writes in
+# memory (about 3 MB per evaluation) until a flush.
+FLUSH_EVERY = 50
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 # Files besides those the knowledge digest covers that change an evaluation's result.
 EXTRA_FILES = ("queries/explain/statements.rq",)
@@ -399,6 +402,7 @@ def memory_store() -> AuditStore:
 
 __all__ = [
     "DEFAULT_LOCATION",
+    "FLUSH_EVERY",
     "GENESIS",
     "AuditStore",
     "PreparedRecord",
