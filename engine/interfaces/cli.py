@@ -90,6 +90,19 @@ def cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
     return Path(base) / "cmlkb"
 
 
+def _evaluation_options(p: argparse.ArgumentParser) -> None:
+    """The options `evaluate` and `batch` share: the selection and the audit store."""
+    p.add_argument("--guideline", default=None, help="eln-2020 (default), eln-2013")
+    p.add_argument("--nccn", default=None, help="NCCN edition reported beside ELN")
+    p.add_argument(
+        "--classification",
+        default=None,
+        help="phase classification: eln (default), who-2016, who-2022, icc-2022",
+    )
+    p.add_argument("--no-store", action="store_true", help="do not keep the evaluations")
+    p.add_argument("--store", default=None, help=STORE_HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cmlkb",
@@ -104,15 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format", default="text", choices=["text", "json", "turtle", "jsonld", "patient"]
     )
-    p.add_argument("--guideline", default=None, help="eln-2020 (default), eln-2013")
-    p.add_argument("--nccn", default=None, help="NCCN edition reported beside ELN")
-    p.add_argument(
-        "--classification",
-        default=None,
-        help="phase classification: eln (default), who-2016, who-2022, icc-2022",
-    )
-    p.add_argument("--no-store", action="store_true", help="do not keep the evaluation")
-    p.add_argument("--store", default=None, help=STORE_HELP)
+    _evaluation_options(p)
 
     p = sub.add_parser(
         "batch",
@@ -140,15 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="UUID",
         help="the batch's id (default: a new random one); the evaluation ids derive from it",
     )
-    p.add_argument("--guideline", default=None, help="eln-2020 (default), eln-2013")
-    p.add_argument("--nccn", default=None, help="NCCN edition reported beside ELN")
-    p.add_argument(
-        "--classification",
-        default=None,
-        help="phase classification: eln (default), who-2016, who-2022, icc-2022",
-    )
-    p.add_argument("--no-store", action="store_true", help="do not keep the evaluations")
-    p.add_argument("--store", default=None, help=STORE_HELP)
+    _evaluation_options(p)
     cluster = p.add_mutually_exclusive_group()
     cluster.add_argument(
         "--scheduler", default=None, metavar="tcp://HOST:PORT", help="run on this Dask cluster"
