@@ -5,32 +5,25 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from cmlkb.interfaces.cli import main
 from cmlkb.knowledge.base import KnowledgeBase
+from tests.benchkit import bench_module
 
 ROOT = Path(__file__).resolve().parents[2]
-GENERATE = ROOT / "bench" / "generate.py"
 
 
-@cache
 def generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("cmlkb_bench_generate", GENERATE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("generate")
 
 
 def cohort_lines(kb: KnowledgeBase, n: int, seed: int, invalid_every: int = 0) -> list[str]:

@@ -6,9 +6,7 @@ cmlkb or hold a threshold of its own unnoticed. No timing here (`make bench` mea
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -17,6 +15,7 @@ import pytest
 
 from cmlkb.knowledge.base import KnowledgeBase, load_knowledge_from
 from cmlkb.pipeline import evaluate_case, selection_for
+from tests.benchkit import bench_module
 from tests.casekit import (
     START,
     analysis,
@@ -32,14 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        f"cmlkb_bench_{name}", ROOT / "bench" / f"{name}.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return module
+    return bench_module(name)
 
 
 @pytest.fixture(scope="module")

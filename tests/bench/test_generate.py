@@ -4,10 +4,8 @@ No timing here: speed is measured by `make bench`, not asserted by tests."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections import Counter
-from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -15,17 +13,12 @@ import pytest
 from cmlkb.case.read import case_input
 from cmlkb.case.validation import format_text, validate
 from cmlkb.knowledge.base import load_knowledge
-
-GENERATE = Path(__file__).resolve().parents[2] / "bench" / "generate.py"
+from tests.benchkit import bench_module
 
 
 @pytest.fixture(scope="module")
 def gen() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("cmlkb_bench_generate", GENERATE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("generate")
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from cmlkb.case.read import (
     to_rdf,
 )
 from cmlkb.knowledge.namespaces import CML
+from tests.benchkit import bench_module
 
 VALID = Path(__file__).parents[1] / "shapes" / "case" / "valid"
 
@@ -160,11 +161,7 @@ def _rdflib_case_graph(norm, kb):
 
 
 def _generated_inputs(kb):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("cmlkb_bench_gen", ROOT / "bench" / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = bench_module("generate")
     return module.as_inputs(module.generate_cases(kb, 150, 7))
 
 

@@ -35,6 +35,7 @@ from cmlkb.case.read import (
 from cmlkb.case.shapes import SHAPES_FILE, CaseShapes, compile_shapes, read_shapes
 from cmlkb.case.validation import _shape_problems
 from cmlkb.knowledge.base import KnowledgeBase
+from tests.benchkit import bench_module
 from tests.shapes.case.reference import (
     problem_rows,
     reference_problems,
@@ -403,14 +404,7 @@ def _shape_mutants(
 
 
 def _generated(kb: KnowledgeBase) -> Iterator[tuple[CaseInput, list[ox.Quad]]]:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "cmlkb_bench_generate", ROOT / "bench" / "generate.py"
-    )
-    assert spec is not None and spec.loader is not None
-    generate = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generate)
+    generate = bench_module("generate")
     rng = random.Random(SEED)
     bases = generate.as_inputs(generate.generate_cases(kb, GENERATED, SEED))
     bases += load_case_files([HERE / "valid" / "full-case.json"]) * 4
